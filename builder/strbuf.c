@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ociuser/error.h"
+#include "ociuser/strbuf.h"
+#include "ociuser/xalloc.h"
+
+static void reserve(struct ou_strbuf *sb, size_t extra)
+{
+	xgrow((void **)&sb->buf, &sb->cap, sb->len + extra + 1, 1);
+}
+
+void ou_strbuf_append(struct ou_strbuf *sb, const void *data, size_t len)
+{
+	reserve(sb, len);
+	if (len)
+		memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void ou_strbuf_puts(struct ou_strbuf *sb, const char *s)
+{
+	ou_strbuf_append(sb, s, strlen(s));
+}
+
+void ou_strbuf_putc(struct ou_strbuf *sb, char c)
+{
+	ou_strbuf_append(sb, &c, 1);
+}
+
+void ou_strbuf_printf(struct ou_strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fputs("ociuser: out of memory\n", stderr);
+		exit(1);
+	}
+	va_end(ap);
+	ou_strbuf_puts(sb, s);
+	free(s);
+}
+
+char *ou_strbuf_steal(struct ou_strbuf *sb)
+{
+	char *s;
+
+	reserve(sb, 0);
+	s = sb->buf;
+	*sb = (struct ou_strbuf)OU_STRBUF_INIT;
+	return s;
+}
+
+void ou_strbuf_release(struct ou_strbuf *sb)
+{
+	free(sb->buf);
+	*sb = (struct ou_strbuf)OU_STRBUF_INIT;
+}
+
+int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
+		 struct ou_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct ou_strbuf sb = OU_STRBUF_INIT;
+	struct stat st;
+	char chunk[65536];
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ou_error_set(err, errno, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return ou_error_set(err, errno, "cannot stat '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ou_error_set(err, EINVAL, "'%s' is not a regular file", path);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			ou_strbuf_release(&sb);
+			return ou_error_set(err, e, "cannot read '%s': %s", path, strerror(e));
+		}
+		if (n == 0)
+			break;
+		if (sb.len + (size_t)n > max) {
+			ou_strbuf_release(&sb);
+			return ou_error_set(err, EFBIG, "'%s' is larger than %zu bytes", path, max);
+		}
+		ou_strbuf_append(&sb, chunk, (size_t)n);
+	}
+	*ret_len = sb.len;
+	*ret_data = ou_strbuf_steal(&sb);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "ociuser/macro.h"
+
+/*
+ * A growable byte buffer, always NUL-terminated after len bytes (so text
+ * can be used as a C string; binary data may hold NULs too). Embedded:
+ * zero-initialise (OU_STRBUF_INIT) and release with ou_strbuf_release().
+ */
+struct ou_strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+#define OU_STRBUF_INIT {NULL, 0, 0}
+
+void ou_strbuf_append(struct ou_strbuf *sb, const void *data, size_t len);
+void ou_strbuf_puts(struct ou_strbuf *sb, const char *s);
+void ou_strbuf_putc(struct ou_strbuf *sb, char c);
+void ou_strbuf_printf(struct ou_strbuf *sb, const char *fmt, ...) _printf_(2, 3);
+/* Returns the buffer (never NULL, caller frees) and leaves @sb empty. */
+char *ou_strbuf_steal(struct ou_strbuf *sb);
+void ou_strbuf_release(struct ou_strbuf *sb);
+static inline const char *ou_strbuf_str(const struct ou_strbuf *sb)
+{
+	return sb->buf ? sb->buf : "";
+}
+
+/*
+ * Reads all of the regular file @path (at most @max bytes) into a
+ * NUL-terminated buffer. Fails with EFBIG over @max, or the errno of
+ * open/read, naming @path.
+ */
+struct ou_error;
+int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
+		 struct ou_error **err);
