@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "ociuser/error.h"
+#include "ociuser/json.h"
 #include "ociuser/spec.h"
 
 #define OU_MT_INDEX "application/vnd.oci.image.index.v1+json"
@@ -21,12 +22,7 @@
 /* The largest timestamp ociuser takes: 9999-12-31T23:59:59Z. */
 #define OU_MAX_EPOCH 253402300799LL
 
-/* A content descriptor. Strings are owned by whoever owns the struct. */
-struct ou_descriptor {
-	char *media_type;
-	char *digest; /* "sha256:<hex>" */
-	int64_t size;
-};
+/* struct ou_descriptor and ou_descriptor_release() are in ociuser/json.h. */
 
 /* One layer of the image: its descriptor, its diff_id and its history line. */
 struct ou_image_layer {
@@ -60,7 +56,7 @@ int ou_oci_out_blob_dirfd(const struct ou_oci_out *out);
  * it as a blob; fills @ret (caller releases with ou_descriptor_release).
  */
 int ou_oci_out_put_json(struct ou_oci_out *out, json_t *json, const char *media_type,
-			struct ou_descriptor *ret, struct ou_error **err);
+                        struct ou_descriptor *ret, struct ou_error **err);
 
 /*
  * Publishes the image: moves every staged blob into OUT/blobs/sha256
@@ -69,8 +65,8 @@ int ou_oci_out_put_json(struct ou_oci_out *out, json_t *json, const char *media_
  * keeping all others), atomically and last. Files end up 0644, folders
  * 0755, whatever the umask.
  */
-int ou_oci_out_commit(struct ou_oci_out *out, const struct ou_descriptor *manifest,
-		      const char *tag, struct ou_error **err);
+int ou_oci_out_commit(struct ou_oci_out *out, const struct ou_descriptor *manifest, const char *tag,
+                      struct ou_error **err);
 
 /* Removes what was staged (unless committed), unlocks and frees. NULL is fine. */
 struct ou_oci_out *ou_oci_out_free(struct ou_oci_out *out);
@@ -79,16 +75,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ou_oci_out *, ou_oci_out_free)
 /* What the build decided about the image, beyond the spec. */
 struct ou_image_info {
 	const struct ou_spec *spec;
-	json_t *base_config;        /* the base image's config (borrowed), or NULL for a tarball */
-	const char *user;           /* config.User, as config_user asks */
-	const char *home;           /* the user's home: replaces an inherited HOME */
-	long long epoch;            /* created, and history created of new layers */
-	const char *architecture;   /* resolved: spec, else base, else host */
+	json_t *base_config;      /* the base image's config (borrowed), or NULL for a tarball */
+	const char *user;         /* config.User, as config_user asks */
+	const char *home;         /* the user's home: replaces an inherited HOME */
+	long long epoch;          /* created, and history created of new layers */
+	const char *architecture; /* resolved: spec, else base, else host */
 	const char *os;
-	const char *variant;        /* may be NULL */
+	const char *variant;                 /* may be NULL */
 	const struct ou_image_layer *layers; /* every layer, bottom first (base ones included) */
 	size_t n_layers;
-	size_t n_base_history_layers; /* layers whose history comes from base_config (0 for a tarball) */
+	size_t n_base_history_layers; /* layers whose history comes from base_config (0 for a
+	                                 tarball) */
 };
 
 /*
@@ -99,14 +96,17 @@ struct ou_image_info {
  * replaced") to *notes (a NULL-terminated vector, see ou_strv_push).
  */
 int ou_oci_make_config(const struct ou_image_info *info, json_t **ret_config, char ***notes,
-		       size_t *n_notes, struct ou_error **err);
+                       size_t *n_notes, struct ou_error **err);
 
 /* Builds the manifest for @config and @info's layers, with the spec's annotations. */
 int ou_oci_make_manifest(const struct ou_image_info *info, const struct ou_descriptor *config,
-			 json_t *extra_annotations, json_t **ret_manifest, struct ou_error **err);
+                         json_t *extra_annotations, json_t **ret_manifest, struct ou_error **err);
 
-/* Formats @epoch (0..OU_MAX_EPOCH) as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into @buf. */
+/*
+ * Formats @epoch (0..OU_MAX_EPOCH; values outside are clamped) as RFC 3339
+ * UTC "YYYY-MM-DDTHH:MM:SSZ" into @buf. Does not depend on TZ.
+ */
 void ou_oci_format_time(long long epoch, char buf[32]);
 
-void ou_descriptor_release(struct ou_descriptor *d);
+/* Frees the strings of @l (NULL is fine) and zeroes it. */
 void ou_image_layer_release(struct ou_image_layer *l);

@@ -54,6 +54,9 @@ char *ou_path_join(const char *a, const char *b);
  * component at a time with O_NOFOLLOW, so a symbolic link anywhere on the
  * way is never followed: that catches a directory swapped for a link while
  * the build runs. @flags are added for the last component (O_RDONLY,
- * O_DIRECTORY, O_PATH...). Returns the fd or -errno.
+ * O_DIRECTORY, O_PATH...). Returns the fd or -errno: -ELOOP when a
+ * component is a symbolic link (with O_PATH in @flags a link as the last
+ * component is opened as itself), -EINVAL for a ".." component (it would
+ * climb out of @dirfd). "" (or "/" or ".") opens @dirfd's directory itself.
  */
 int ou_path_open_beneath(int dirfd, const char *rel, int flags);
