@@ -53,6 +53,7 @@ char *ou_strbuf_steal(struct ou_strbuf *sb)
 	char *s;
 
 	reserve(sb, 0);
+	sb->buf[sb->len] = '\0';
 	s = sb->buf;
 	*sb = (struct ou_strbuf)OU_STRBUF_INIT;
 	return s;
