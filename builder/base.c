@@ -3,11 +3,13 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "ociuser/base.h"
 #include "ociuser/digest.h"
+#include "ociuser/json.h"
 #include "ociuser/path.h"
 #include "ociuser/strbuf.h"
 #include "ociuser/strmap.h"
@@ -15,25 +17,59 @@
 
 #define BUFSZ (128 * 1024)
 #define MAX_LINKS 40
+#define MAX_INDEX_DEPTH 4
 
-struct ou_base {
-	char *path;
-	char *name;
-	struct ou_strmap nodes;   /* path -> struct ou_base_node */
-	struct ou_strmap capture; /* paths whose header and content are kept */
-	struct ou_base_layer layer;
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define REF_NAME "org.opencontainers.image.ref.name"
+
+/* One layer to read: a tarball, or a blob of a layout with what it must hash to. */
+struct source {
+	char *file;    /* host path */
+	char *display; /* how messages name it */
+	char *want_digest;
+	int64_t want_size; /* -1: not known */
+	char *want_diff_id;
 };
 
-/* One pass over a base tarball: file -> (store) -> decompress -> (diff_id, re-encode) -> tar. */
+struct ou_base {
+	char *name;               /* how messages and history name the base */
+	struct ou_strmap nodes;   /* path -> struct ou_base_node (NULL: deleted by a whiteout) */
+	struct ou_strmap capture; /* paths whose header and content are kept */
+	struct ou_base_layer *layers;
+	struct source *src;
+	size_t n_layers;
+	json_t *config;
+	char *ref_name;
+	char *manifest_digest;
+	bool keep_dir_headers;
+};
+
+enum pass_mode {
+	PASS_RECORD,  /* note every entry into the view */
+	PASS_CAPTURE, /* keep header and content of newly asked paths */
+	PASS_REPLAY,  /* hand the final entries to a callback */
+};
+
+/* One pass over one layer: file -> (hash, keep) -> decompress -> (diff_id, re-encode) -> tar. */
 struct pass {
 	struct ou_base *base;
+	unsigned layer;
+	enum pass_mode mode;
 	int fd;
-	bool record;                 /* note every entry (first pass) */
 	struct ou_blob_writer *keep; /* stores the file's bytes as they are */
 	struct ou_blob_writer *reencode;
+	struct ou_sha256 *file_hash;
+	int64_t file_size;
 	struct ou_sha256 *diff;
 	struct archive *raw;
 	struct ou_error *err; /* first failure inside a callback */
+	ou_base_entry_fn fn;
+	void *fn_ctx;
 	char inbuf[BUFSZ];
 	char rawbuf[BUFSZ];
 };
@@ -52,6 +88,30 @@ static void node_free(void *p)
 	free(n);
 }
 
+const char *ou_host_architecture(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__i386__)
+	return "386";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return "ppc64le";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#else
+	return "unknown";
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading one layer                                                        */
+
 static la_ssize_t file_in(struct archive *a, void *data, const void **buf)
 {
 	struct pass *p = data;
@@ -64,9 +124,13 @@ static la_ssize_t file_in(struct archive *a, void *data, const void **buf)
 		archive_set_error(a, errno, "read failed: %s", strerror(errno));
 		return -1;
 	}
-	if (n > 0 && p->keep && ou_blob_writer_write(p->keep, p->inbuf, (size_t)n, &p->err) < 0) {
-		archive_set_error(a, EIO, "%s", p->err->message);
-		return -1;
+	if (n > 0) {
+		ou_sha256_update(p->file_hash, p->inbuf, (size_t)n);
+		p->file_size += n;
+		if (p->keep && ou_blob_writer_write(p->keep, p->inbuf, (size_t)n, &p->err) < 0) {
+			archive_set_error(a, EIO, "%s", p->err->message);
+			return -1;
+		}
 	}
 	*buf = p->inbuf;
 	return n;
@@ -95,8 +159,9 @@ static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 	return n;
 }
 
-/* The outermost compression of @path as libarchive sees it, and how many filters. */
-static int detect_filter(const char *path, int *ret_code, int *ret_count, struct ou_error **err)
+/* The compression of @path as libarchive sees it, and how many filters. */
+static int detect_filter(const struct source *s, int *ret_code, int *ret_count, char **ret_name,
+			 struct ou_error **err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -104,22 +169,24 @@ static int detect_filter(const char *path, int *ret_code, int *ret_count, struct
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	r = archive_read_open_filename(a, path, BUFSZ);
+	r = archive_read_open_filename(a, s->file, BUFSZ);
 	if (r == ARCHIVE_OK)
 		r = archive_read_next_header(a, &e);
 	if (r < ARCHIVE_WARN) {
-		r = ou_error_set(err, EBADMSG, "cannot read base '%s': %s", path,
+		r = ou_error_set(err, EBADMSG, "cannot read %s: %s", s->display,
 				 archive_error_string(a) ? archive_error_string(a) : "empty file");
 		archive_read_free(a);
 		return r;
 	}
 	*ret_count = archive_filter_count(a) - 1;
 	*ret_code = archive_filter_code(a, 0);
+	*ret_name = xstrdup(archive_filter_name(a, 0) ? archive_filter_name(a, 0) : "?");
 	archive_read_free(a);
 	return 0;
 }
 
-static int spill(struct archive *t, struct ou_base_node *n, const char *name, struct ou_error **err)
+static int spill(struct archive *t, struct ou_base_node *n, const char *name,
+		 const struct source *s, struct ou_error **err)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char buf[65536];
@@ -148,16 +215,16 @@ static int spill(struct archive *t, struct ou_base_node *n, const char *name, st
 				if (errno == EINTR)
 					continue;
 				return ou_error_set(err, errno,
-						    "cannot keep a copy of base entry '%s': %s",
-						    name, strerror(errno));
+						    "cannot keep a copy of entry '%s' of %s: %s",
+						    name, s->display, strerror(errno));
 			}
 			q += w;
 			got -= w;
 		}
 	}
 	if (got < 0)
-		return ou_error_set(err, EBADMSG, "cannot read base entry '%s': %s", name,
-				    archive_error_string(t));
+		return ou_error_set(err, EBADMSG, "cannot read entry '%s' of %s: %s", name,
+				    s->display, archive_error_string(t));
 	return 0;
 }
 
@@ -177,28 +244,59 @@ static enum ou_entry_type entry_type(struct archive_entry *e)
 	}
 }
 
-static int note_entry(struct pass *p, struct archive *t, struct archive_entry *e,
-		      struct ou_error **err)
+/* Deletes what layers below @layer have at and below @dir ("" is everything). */
+static void hide(struct ou_base *b, const char *dir, bool self, unsigned layer)
+{
+	size_t len = strlen(dir), i = 0;
+	const char *key;
+	void *v;
+
+	while (ou_strmap_next(&b->nodes, &i, &key, &v)) {
+		struct ou_base_node *n = v;
+		bool under = len == 0 ? key[0] != '\0'
+				      : strncmp(key, dir, len) == 0 && key[len] == '/';
+		if (!n || n->layer >= layer)
+			continue;
+		if (under || (self && strcmp(key, dir) == 0)) {
+			ou_strmap_put(&b->nodes, key, NULL);
+			node_free(n);
+		}
+	}
+}
+
+/* A whiteout entry: applies it to the view. Returns true when @rel was one. */
+static bool whiteout(struct pass *p, const char *rel)
+{
+	const char *base = ou_path_basename(rel);
+	_cleanup_free_ char *parent = NULL, *target = NULL;
+
+	if (strncmp(base, ".wh.", 4) != 0)
+		return false;
+	if (p->mode != PASS_RECORD)
+		return true;
+	parent = ou_path_parent(rel);
+	if (strcmp(base, ".wh..wh..opq") == 0) {
+		hide(p->base, parent, false, p->layer);
+		return true;
+	}
+	target = ou_path_join(parent, base + 4);
+	hide(p->base, target, true, p->layer);
+	return true;
+}
+
+static int record(struct pass *p, struct archive *t, struct archive_entry *e, const char *name,
+		  const char *rel, uint64_t ordinal, struct ou_error **err)
 {
 	struct ou_base *b = p->base;
-	_cleanup_free_ char *rel = NULL;
-	const char *name = archive_entry_pathname(e);
-	bool captured;
-	struct ou_base_node *n;
+	const struct source *s = &b->src[p->layer];
+	bool captured = ou_strmap_get(&b->capture, rel) != NULL;
+	struct ou_base_node *n, *old;
 	int r;
-
-	if (!name)
-		return ou_error_set(err, EBADMSG, "an entry of base '%s' has no readable name",
-				    b->path);
-	r = ou_path_from_tar(name, &rel, err);
-	if (r < 0)
-		return ou_error_prefix(err, "base '%s'", b->path);
-	captured = ou_strmap_get(&b->capture, rel) != NULL;
-	if (!p->record && !captured)
-		return 0;
 
 	n = xcalloc(1, sizeof(*n));
 	n->content_fd = -1;
+	n->layer = p->layer;
+	n->ordinal = ordinal;
 	n->type = entry_type(e);
 	n->mode = archive_entry_perm(e) & 07777;
 	n->uid = (uint32_t)archive_entry_uid(e);
@@ -208,128 +306,191 @@ static int note_entry(struct pass *p, struct archive *t, struct archive_entry *e
 		r = ou_path_from_tar(archive_entry_hardlink(e), &n->link, err);
 		if (r < 0) {
 			node_free(n);
-			return ou_error_prefix(err, "base '%s': hard link '%s'", b->path, name);
+			return ou_error_prefix(err, "%s: hard link '%s'", s->display, name);
 		}
 	} else if (n->type == OU_ENTRY_SYMLINK) {
 		const char *target = archive_entry_symlink(e);
 		n->link = xstrdup(target ? target : "");
 	}
-	if (captured) {
+	if (captured || (n->type == OU_ENTRY_DIR && b->keep_dir_headers))
 		n->entry = archive_entry_clone(e);
-		if (n->type == OU_ENTRY_FILE) {
-			r = spill(t, n, name, err);
-			if (r < 0) {
-				node_free(n);
-				return ou_error_prefix(err, "base '%s'", b->path);
-			}
+	if (captured && n->type == OU_ENTRY_FILE) {
+		r = spill(t, n, name, s, err);
+		if (r < 0) {
+			node_free(n);
+			return r;
 		}
 	}
-	if (!p->record) {
-		/* A later pass only adds what it captured to the node already noted. */
-		struct ou_base_node *old = ou_strmap_get(&b->nodes, rel);
-		if (old) {
-			if (old->entry)
-				archive_entry_free(old->entry);
-			if (old->content_fd >= 0)
-				close(old->content_fd);
-			old->entry = TAKE_PTR(n->entry);
-			old->content_fd = n->content_fd;
-			n->content_fd = -1;
-		}
-		node_free(n);
-		return 0;
-	}
+	old = ou_strmap_put(&b->nodes, rel, n);
+	/* Anything but a folder over a folder of a lower layer hides what was below it. */
+	if (old && old->type == OU_ENTRY_DIR && n->type != OU_ENTRY_DIR)
+		hide(b, rel, false, p->layer);
 	/* The same path twice: the later entry wins, as on extraction. */
-	node_free(ou_strmap_put(&b->nodes, rel, n));
+	node_free(old);
 	return 0;
 }
 
-/* Runs one pass over the base file; @p is set up by the caller. */
-static int run_pass(struct pass *p, struct ou_error **err)
+/* A later pass: keeps the header and content of a newly captured path. */
+static int capture(struct pass *p, struct archive *t, struct archive_entry *e, const char *name,
+		   const char *rel, uint64_t ordinal, struct ou_error **err)
 {
 	struct ou_base *b = p->base;
-	struct archive *t = NULL;
-	struct archive_entry *e;
-	const char *last = NULL;
-	_cleanup_free_ char *last_name = NULL;
+	struct ou_base_node *n = ou_strmap_get(&b->nodes, rel);
 	int r;
 
-	p->fd = open(b->path, O_RDONLY | O_CLOEXEC);
+	if (!n || n->layer != p->layer || n->ordinal != ordinal || n->entry ||
+	    !ou_strmap_get(&b->capture, rel))
+		return 0;
+	n->entry = archive_entry_clone(e);
+	if (n->type == OU_ENTRY_FILE && n->content_fd < 0) {
+		r = spill(t, n, name, &b->src[p->layer], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static ssize_t replay_read(void *rctx, void *buf, size_t len)
+{
+	return archive_read_data(rctx, buf, len);
+}
+
+static int replay(struct pass *p, struct archive *t, struct archive_entry *e, const char *rel,
+		  uint64_t ordinal, struct ou_error **err)
+{
+	struct ou_base *b = p->base;
+	const struct ou_base_node *n = ou_strmap_get(&b->nodes, rel);
+	struct archive_entry *h;
+	int r;
+
+	/* Folders went first; only the surviving copy of each path is passed. */
+	if (!n || n->type == OU_ENTRY_DIR || n->layer != p->layer || n->ordinal != ordinal)
+		return 0;
+	h = archive_entry_clone(e);
+	archive_entry_set_pathname(h, rel);
+	if (n->type == OU_ENTRY_HARDLINK) {
+		const struct ou_base_node *target = ou_strmap_get(&b->nodes, n->link);
+		if (!target || target->layer != p->layer || target->ordinal >= ordinal) {
+			archive_entry_free(h);
+			return ou_error_set(err, EBADMSG,
+					    "%s: hard link '/%s' points to '/%s', which a later "
+					    "layer replaced or deleted; it cannot be squashed",
+					    b->src[p->layer].display, rel, n->link);
+		}
+		archive_entry_set_hardlink(h, n->link);
+	}
+	r = p->fn(p->fn_ctx, rel, h, replay_read, t, err);
+	archive_entry_free(h);
+	return r;
+}
+
+static int handle_entry(struct pass *p, struct archive *t, struct archive_entry *e,
+			uint64_t ordinal, struct ou_error **err)
+{
+	struct ou_base *b = p->base;
+	const struct source *s = &b->src[p->layer];
+	_cleanup_free_ char *rel = NULL;
+	const char *name = archive_entry_pathname(e);
+	int r;
+
+	if (!name)
+		return ou_error_set(err, EBADMSG, "an entry of %s has no readable name",
+				    s->display);
+	r = ou_path_from_tar(name, &rel, err);
+	if (r < 0)
+		return ou_error_prefix(err, "%s", s->display);
+	if (whiteout(p, rel))
+		return 0;
+	switch (p->mode) {
+	case PASS_RECORD:
+		return record(p, t, e, name, rel, ordinal, err);
+	case PASS_CAPTURE:
+		return capture(p, t, e, name, rel, ordinal, err);
+	default:
+		if (!rel[0])
+			return 0; /* the root's own entry: never written by ociuser */
+		return replay(p, t, e, rel, ordinal, err);
+	}
+}
+
+static int run_pass(struct pass *p, struct ou_error **err)
+{
+	const struct source *s = &p->base->src[p->layer];
+	struct archive *t = NULL;
+	struct archive_entry *e;
+	_cleanup_free_ char *last_name = NULL;
+	uint64_t ordinal = 0;
+	const void *buf;
+	int r;
+
+	p->fd = open(s->file, O_RDONLY | O_CLOEXEC);
 	if (p->fd < 0)
-		return ou_error_set(err, errno, "cannot open base '%s': %s", b->path,
-				    strerror(errno));
+		return ou_error_set(err, errno, "cannot open %s: %s", s->display, strerror(errno));
+	p->file_hash = ou_sha256_new();
 	p->diff = ou_sha256_new();
 	p->raw = archive_read_new();
 	archive_read_support_filter_all(p->raw);
 	archive_read_support_format_raw(p->raw);
 	if (archive_read_open(p->raw, p, NULL, file_in, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(p->raw, &e) < ARCHIVE_WARN) {
-		r = ou_error_set(err, EBADMSG, "cannot read base '%s': %s", b->path,
+		r = ou_error_set(err, EBADMSG, "cannot read %s: %s", s->display,
 				 p->err ? p->err->message : archive_error_string(p->raw));
 		goto out;
 	}
 	t = archive_read_new();
 	archive_read_support_format_tar(t);
 	if (archive_read_open(t, p, NULL, tar_in, NULL) != ARCHIVE_OK) {
-		r = ou_error_set(err, EBADMSG, "base '%s' is not a tar archive: %s", b->path,
+		r = ou_error_set(err, EBADMSG, "%s is not a tar archive: %s", s->display,
 				 p->err ? p->err->message : archive_error_string(t));
 		goto out;
 	}
-	for (;;) {
+	for (;; ordinal++) {
 		r = archive_read_next_header(t, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
+			const char *why = p->err ? p->err->message : archive_error_string(t);
 			if (last_name)
-				r = ou_error_set(err, EBADMSG,
-						 "base '%s' is corrupt after entry '%s': %s",
-						 b->path, last_name,
-						 p->err ? p->err->message : archive_error_string(t));
+				r = ou_error_set(err, EBADMSG, "%s is corrupt after entry '%s': %s",
+						 s->display, last_name, why);
 			else
-				r = ou_error_set(err, EBADMSG, "base '%s' is not a tar archive: %s",
-						 b->path,
-						 p->err ? p->err->message
-							: archive_error_string(t));
+				r = ou_error_set(err, EBADMSG, "%s is not a tar archive: %s",
+						 s->display, why);
 			goto out;
 		}
-		last = archive_entry_pathname(e);
 		free(last_name);
-		last_name = xstrdup(last ? last : "?");
-		r = note_entry(p, t, e, err);
+		last_name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
+		r = handle_entry(p, t, e, ordinal, err);
 		if (r < 0)
 			goto out;
 		if (archive_read_data_skip(t) < ARCHIVE_WARN) {
-			r = ou_error_set(err, EBADMSG, "base '%s' is corrupt in entry '%s': %s",
-					 b->path, last_name,
+			r = ou_error_set(err, EBADMSG, "%s is corrupt in entry '%s': %s",
+					 s->display, last_name,
 					 p->err ? p->err->message : archive_error_string(t));
 			goto out;
 		}
 	}
 	/* The diff_id covers every uncompressed byte, padding after the end marker too. */
 	for (;;) {
-		const void *buf;
 		la_ssize_t n = tar_in(t, p, &buf);
 		if (n < 0) {
-			r = ou_error_set(err, EBADMSG, "base '%s' is corrupt at its end: %s", b->path,
+			r = ou_error_set(err, EBADMSG, "%s is corrupt at its end: %s", s->display,
 					 p->err ? p->err->message : "read error");
 			goto out;
 		}
 		if (n == 0)
 			break;
 	}
-	/* Bytes after the compressed stream still belong to the blob kept as is. */
-	if (p->keep) {
-		const void *buf;
-		for (;;) {
-			la_ssize_t n = file_in(p->raw, p, &buf);
-			if (n < 0) {
-				r = ou_error_set(err, EIO, "cannot read base '%s': %s", b->path,
-						 p->err ? p->err->message : strerror(errno));
-				goto out;
-			}
-			if (n == 0)
-				break;
+	/* Bytes after the compressed stream still belong to the blob and its digest. */
+	for (;;) {
+		la_ssize_t n = file_in(p->raw, p, &buf);
+		if (n < 0) {
+			r = ou_error_set(err, EIO, "cannot read %s: %s", s->display,
+					 p->err ? p->err->message : strerror(errno));
+			goto out;
 		}
+		if (n == 0)
+			break;
 	}
 	r = 0;
 out:
@@ -339,101 +500,522 @@ out:
 	p->raw = NULL;
 	close(p->fd);
 	p->fd = -1;
-	ou_error_free(p->err);
-	p->err = NULL;
+	p->err = ou_error_free(p->err);
 	return r;
+}
+
+static void pass_release(struct pass *p)
+{
+	p->file_hash = ou_sha256_free(p->file_hash);
+	p->diff = ou_sha256_free(p->diff);
+}
+
+/* A simple pass (capture or replay) over every layer, bottom first. */
+static int run_all(struct ou_base *b, enum pass_mode mode, ou_base_entry_fn fn, void *ctx,
+		   struct ou_error **err)
+{
+	for (size_t i = 0; i < b->n_layers; i++) {
+		struct pass *p = xcalloc(1, sizeof(*p));
+		int r;
+
+		p->base = b;
+		p->layer = (unsigned)i;
+		p->mode = mode;
+		p->fd = -1;
+		p->fn = fn;
+		p->fn_ctx = ctx;
+		r = run_pass(p, err);
+		pass_release(p);
+		free(p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Links the blob into the blob folder under a temporary name, when the file system allows. */
+static char *link_blob(const struct source *s, int blob_dirfd)
+{
+	static unsigned counter;
+	char *tmp = xasprintf(".tmp-blob-link-%d-%u", (int)getpid(), counter++);
+
+	if (linkat(AT_FDCWD, s->file, blob_dirfd, tmp, 0) == 0)
+		return tmp;
+	free(tmp);
+	return NULL;
+}
+
+/* Reads layer @i for the first time: stores its blob, checks it, notes its entries. */
+static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blob_codec recompress,
+		      struct ou_error **err)
+{
+	struct source *s = &b->src[i];
+	struct ou_base_layer *l = &b->layers[i];
+	_cleanup_(ou_blob_writer_freep) struct ou_blob_writer *keep = NULL;
+	_cleanup_(ou_blob_writer_freep) struct ou_blob_writer *reencode = NULL;
+	_cleanup_free_ char *linked = NULL, *filter = NULL;
+	struct ou_blob_result res;
+	char digest[OU_DIGEST_STRLEN], diff[OU_DIGEST_STRLEN];
+	struct pass *p;
+	int code = 0, count = 0, r;
+
+	r = detect_filter(s, &code, &count, &filter, err);
+	if (r < 0)
+		return r;
+	if (count == 0 || (count == 1 && (code == ARCHIVE_FILTER_GZIP || code == ARCHIVE_FILTER_ZSTD))) {
+		/* Already in an OCI layer encoding: the blob is kept byte for byte. */
+		l->reused = true;
+		l->media_type = count == 0 ? ou_blob_layer_media_type(OU_BLOB_TAR)
+				: code == ARCHIVE_FILTER_GZIP ? ou_blob_layer_media_type(OU_BLOB_GZIP)
+							      : ou_blob_layer_media_type(OU_BLOB_ZSTD);
+		if (s->want_digest)
+			linked = link_blob(s, blob_dirfd);
+		if (!linked)
+			r = ou_blob_writer_new(blob_dirfd, OU_BLOB_STORE, &keep, err);
+	} else if (s->want_digest) {
+		return ou_error_set(err, EBADMSG,
+				    "%s is compressed with %s, which has no OCI layer media type",
+				    s->display, filter);
+	} else {
+		r = ou_blob_writer_new(blob_dirfd, recompress, &reencode, err);
+		l->media_type = ou_blob_layer_media_type(recompress);
+	}
+	if (r < 0)
+		return r;
+
+	p = xcalloc(1, sizeof(*p));
+	p->base = b;
+	p->layer = i;
+	p->mode = PASS_RECORD;
+	p->fd = -1;
+	p->keep = keep;
+	p->reencode = reencode;
+	r = run_pass(p, err);
+	if (r >= 0) {
+		ou_sha256_final(p->file_hash, digest);
+		ou_sha256_final(p->diff, diff);
+		if (s->want_digest && strcmp(digest, s->want_digest) != 0)
+			r = ou_error_set(err, EBADMSG,
+					 "%s does not match its digest: its bytes hash to %s",
+					 s->display, digest);
+		else if (s->want_size >= 0 && p->file_size != s->want_size)
+			r = ou_error_set(err, EBADMSG, "%s has %lld bytes, its descriptor says %lld",
+					 s->display, (long long)p->file_size,
+					 (long long)s->want_size);
+		else if (s->want_diff_id && strcmp(diff, s->want_diff_id) != 0)
+			r = ou_error_set(err, EBADMSG,
+					 "%s: its uncompressed bytes hash to %s, but the config's "
+					 "rootfs.diff_ids says %s",
+					 s->display, diff, s->want_diff_id);
+	}
+	if (r >= 0) {
+		memcpy(l->diff_id, diff, sizeof(diff));
+		if (linked) {
+			memcpy(l->digest, digest, sizeof(digest));
+			l->size = p->file_size;
+			if (renameat(blob_dirfd, linked, blob_dirfd, digest + 7) < 0)
+				r = ou_error_set(err, errno, "cannot store %s: %s", s->display,
+						 strerror(errno));
+		} else {
+			r = ou_blob_writer_finish(keep ? keep : reencode, &res, err);
+			if (r >= 0) {
+				memcpy(l->digest, res.digest, sizeof(res.digest));
+				l->size = res.size;
+			}
+		}
+	}
+	if (r < 0 && linked)
+		unlinkat(blob_dirfd, linked, 0);
+	pass_release(p);
+	free(p);
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* OCI image layouts                                                        */
+
+static char *blob_path(const char *dir, const char *digest)
+{
+	return xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
+}
+
+/* Reads a JSON blob, checking its size and digest before parsing it. */
+static int read_json_blob(const struct ou_base *b, const char *dir, const struct ou_descriptor *d,
+			  const char *what, json_t **ret, struct ou_error **err)
+{
+	_cleanup_free_ char *path = NULL, *data = NULL;
+	char digest[OU_DIGEST_STRLEN];
+	size_t len;
+	int r;
+
+	if (strncmp(d->digest, "sha256:", 7) != 0)
+		return ou_error_set(err, EBADMSG, "base '%s': %s %s: only sha256 digests are read",
+				    b->name, what, d->digest);
+	path = blob_path(dir, d->digest);
+	r = ou_read_file(path, OU_MAX_JSON_SIZE, &data, &len, err);
+	if (r < 0)
+		return ou_error_prefix(err, "base '%s': %s %s", b->name, what, d->digest);
+	if ((int64_t)len != d->size)
+		return ou_error_set(err, EBADMSG,
+				    "base '%s': %s %s has %zu bytes, its descriptor says %lld",
+				    b->name, what, d->digest, len, (long long)d->size);
+	ou_sha256_buffer(data, len, digest);
+	if (strcmp(digest, d->digest) != 0)
+		return ou_error_set(err, EBADMSG,
+				    "base '%s': %s %s does not match its digest: its bytes hash to %s",
+				    b->name, what, d->digest, digest);
+	return ou_json_load_buffer(what, data, len, ret, err);
+}
+
+static const char *media_type_of(const json_t *desc, const json_t *doc)
+{
+	const char *mt = ou_json_get_string(desc, "mediaType");
+
+	if (!mt && doc)
+		mt = ou_json_get_string(doc, "mediaType");
+	return mt ? mt : "";
+}
+
+static bool is_index_type(const char *mt)
+{
+	return strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0;
+}
+
+/* Picks the entry of an image index for the wanted platform. */
+static int pick_platform(const struct ou_base *b, const json_t *index,
+			 const struct ou_base_options *o, const json_t **ret,
+			 struct ou_error **err)
+{
+	const char *arch = o->architecture ? o->architecture : ou_host_architecture();
+	const char *os = o->os ? o->os : "linux";
+	const json_t *m = json_object_get(index, "manifests"), *v;
+	struct ou_strbuf seen = OU_STRBUF_INIT;
+	size_t i;
+
+	json_array_foreach(m, i, v)
+	{
+		const json_t *pl = json_object_get(v, "platform");
+		const char *a = ou_json_get_string(pl, "architecture");
+		const char *s = ou_json_get_string(pl, "os");
+		const char *var = ou_json_get_string(pl, "variant");
+
+		if (a && s)
+			ou_strbuf_printf(&seen, "%s%s/%s%s%s", seen.len ? ", " : "", s, a,
+					 var ? "/" : "", var ? var : "");
+		if (!a || !s || strcmp(a, arch) != 0 || strcmp(s, os) != 0)
+			continue;
+		if (o->variant && (!var || strcmp(var, o->variant) != 0))
+			continue;
+		ou_strbuf_release(&seen);
+		*ret = v;
+		return 0;
+	}
+	{
+		int r = ou_error_set(err, ENOENT,
+				     "base '%s' has no image for %s/%s%s%s (it has: %s)", b->name,
+				     os, arch, o->variant ? "/" : "", o->variant ? o->variant : "",
+				     seen.len ? seen.buf : "none");
+		ou_strbuf_release(&seen);
+		return r;
+	}
+}
+
+/* Finds the image in index.json by its ref name (or the only one). */
+static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, const json_t **ret,
+		    struct ou_error **err)
+{
+	const json_t *m = json_object_get(index, "manifests"), *v, *found = NULL;
+	struct ou_strbuf tags = OU_STRBUF_INIT;
+	size_t i, n = 0;
+	int r;
+
+	if (!json_is_array(m))
+		return ou_error_set(err, EBADMSG, "base '%s': index.json has no 'manifests' array",
+				    b->name);
+	json_array_foreach(m, i, v)
+	{
+		const char *ref = ou_json_get_string(json_object_get(v, "annotations"), REF_NAME);
+		if (ref)
+			ou_strbuf_printf(&tags, "%s'%s'", tags.len ? ", " : "", ref);
+		if (tag ? (ref && strcmp(ref, tag) == 0) : true) {
+			if (!found)
+				found = v;
+			n++;
+		}
+	}
+	if (n == 1 || (tag && n > 1)) {
+		/* The same tag twice: the last one, as skopeo's own writer replaces. */
+		if (tag && n > 1)
+			json_array_foreach(m, i, v)
+			{
+				const char *ref =
+					ou_json_get_string(json_object_get(v, "annotations"), REF_NAME);
+				if (ref && strcmp(ref, tag) == 0)
+					found = v;
+			}
+		ou_strbuf_release(&tags);
+		b->ref_name = xstrdup(tag ? tag : "");
+		if (!tag) {
+			const char *ref =
+				ou_json_get_string(json_object_get(found, "annotations"), REF_NAME);
+			free(b->ref_name);
+			b->ref_name = ref ? xstrdup(ref) : NULL;
+		}
+		*ret = found;
+		return 0;
+	}
+	if (tag)
+		r = ou_error_set(err, ENOENT, "base '%s' has no image tagged '%s' (its tags: %s)",
+				 b->name, tag, tags.len ? tags.buf : "none");
+	else if (n == 0)
+		r = ou_error_set(err, ENOENT, "base '%s' holds no image", b->name);
+	else
+		r = ou_error_set(err, EINVAL,
+				 "base '%s' holds %zu images: name one with oci:DIR:TAG (its tags: "
+				 "%s)",
+				 b->name, n, tags.len ? tags.buf : "none");
+	ou_strbuf_release(&tags);
+	return r;
+}
+
+static bool layer_type_ok(const char *mt)
+{
+	static const char *const ok[] = {
+		"application/vnd.oci.image.layer.v1.tar",
+		"application/vnd.oci.image.layer.v1.tar+gzip",
+		"application/vnd.oci.image.layer.v1.tar+zstd",
+		"application/vnd.docker.image.rootfs.diff.tar.gzip",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(ok); i++)
+		if (strcmp(mt, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+static int open_layout(struct ou_base *b, const struct ou_base_options *o, struct ou_error **err)
+{
+	_cleanup_free_ char *index_path = xasprintf("%s/index.json", o->oci_dir);
+	_cleanup_json_ json_t *index = NULL, *manifest = NULL, *sub = NULL;
+	const json_t *desc = NULL, *layers, *diff_ids, *v;
+	struct ou_descriptor d = {0}, cd = {0};
+	size_t i;
+	int r;
+
+	r = ou_json_load_file(index_path, OU_MAX_JSON_SIZE, &index, err);
+	if (r < 0)
+		return ou_error_prefix(err, "base '%s'", b->name);
+	r = pick_tag(b, index, o->oci_tag, &desc, err);
+	if (r < 0)
+		return r;
+	for (unsigned depth = 0;; depth++) {
+		const char *mt;
+		json_t *doc = NULL;
+
+		ou_descriptor_release(&d);
+		r = ou_json_to_descriptor(desc, "image descriptor", &d, err);
+		if (r < 0)
+			return ou_error_prefix(err, "base '%s'", b->name);
+		r = read_json_blob(b, o->oci_dir, &d, "manifest", &doc, err);
+		if (r < 0)
+			goto out;
+		mt = media_type_of(desc, doc);
+		if (!is_index_type(mt)) {
+			manifest = doc;
+			break;
+		}
+		json_decref(sub);
+		sub = doc;
+		if (depth >= MAX_INDEX_DEPTH) {
+			r = ou_error_set(err, EBADMSG, "base '%s': image indexes nested too deeply",
+					 b->name);
+			goto out;
+		}
+		r = pick_platform(b, sub, o, &desc, err);
+		if (r < 0)
+			goto out;
+	}
+	{
+		const char *mt = media_type_of(desc, manifest);
+		if (strcmp(mt, MT_OCI_MANIFEST) != 0 && strcmp(mt, MT_DOCKER_MANIFEST) != 0) {
+			r = ou_error_set(err, EBADMSG,
+					 "base '%s': manifest %s has media type '%s', which ociuser "
+					 "does not read",
+					 b->name, d.digest, mt);
+			goto out;
+		}
+	}
+	b->manifest_digest = xstrdup(d.digest);
+	r = ou_json_to_descriptor(json_object_get(manifest, "config"), "config descriptor", &cd,
+				  err);
+	if (r < 0) {
+		ou_error_prefix(err, "base '%s': manifest %s", b->name, d.digest);
+		goto out;
+	}
+	if (strcmp(cd.media_type, MT_OCI_CONFIG) != 0 && strcmp(cd.media_type, MT_DOCKER_CONFIG) != 0) {
+		r = ou_error_set(err, EBADMSG, "base '%s': config %s has media type '%s'", b->name,
+				 cd.digest, cd.media_type);
+		goto out;
+	}
+	r = read_json_blob(b, o->oci_dir, &cd, "config", &b->config, err);
+	if (r < 0)
+		goto out;
+	layers = json_object_get(manifest, "layers");
+	diff_ids = json_object_get(json_object_get(b->config, "rootfs"), "diff_ids");
+	if (!json_is_array(layers) || !json_is_array(diff_ids) ||
+	    json_array_size(layers) != json_array_size(diff_ids)) {
+		r = ou_error_set(err, EBADMSG,
+				 "base '%s': manifest %s lists %zu layers but its config has %zu "
+				 "diff_ids",
+				 b->name, d.digest, json_array_size(layers), json_array_size(diff_ids));
+		goto out;
+	}
+	b->n_layers = json_array_size(layers);
+	b->layers = xcalloc(b->n_layers + 1, sizeof(*b->layers));
+	b->src = xcalloc(b->n_layers + 1, sizeof(*b->src));
+	json_array_foreach(layers, i, v)
+	{
+		struct ou_descriptor ld = {0};
+		const char *diff = json_string_value(json_array_get(diff_ids, i));
+		char what[64];
+
+		snprintf(what, sizeof(what), "layer %zu descriptor", i);
+		r = ou_json_to_descriptor(v, what, &ld, err);
+		if (r < 0) {
+			ou_error_prefix(err, "base '%s'", b->name);
+			goto out;
+		}
+		if (!layer_type_ok(ld.media_type)) {
+			r = ou_error_set(err, EBADMSG,
+					 "base '%s': layer %s has media type '%s': ociuser reuses "
+					 "only distributable tar layers (plain, gzip, zstd)",
+					 b->name, ld.digest, ld.media_type);
+			ou_descriptor_release(&ld);
+			goto out;
+		}
+		b->src[i].file = blob_path(o->oci_dir, ld.digest);
+		b->src[i].display = xasprintf("layer %s of base '%s'", ld.digest, b->name);
+		b->src[i].want_digest = xstrdup(ld.digest);
+		b->src[i].want_size = ld.size;
+		b->src[i].want_diff_id = diff ? xstrdup(diff) : NULL;
+		ou_descriptor_release(&ld);
+	}
+	r = 0;
+out:
+	ou_descriptor_release(&d);
+	ou_descriptor_release(&cd);
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The base                                                                 */
+
+int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base **ret,
+		 struct ou_error **err)
+{
+	_cleanup_(ou_base_freep) struct ou_base *b = NULL;
+	int r;
+
+	b = xcalloc(1, sizeof(*b));
+	b->keep_dir_headers = o->keep_dir_headers;
+	for (size_t i = 0; i < o->n_capture; i++)
+		ou_strmap_put(&b->capture, o->capture[i], (void *)1);
+	if (o->tarball) {
+		const char *slash = strrchr(o->tarball, '/');
+		b->name = xstrdup(slash ? slash + 1 : o->tarball);
+		b->n_layers = 1;
+		b->layers = xcalloc(1, sizeof(*b->layers));
+		b->src = xcalloc(1, sizeof(*b->src));
+		b->src[0].file = xstrdup(o->tarball);
+		b->src[0].display = xasprintf("base '%s'", o->tarball);
+		b->src[0].want_size = -1;
+	} else {
+		b->name = xasprintf("oci:%s%s%s", o->oci_dir, o->oci_tag ? ":" : "",
+				    o->oci_tag ? o->oci_tag : "");
+		r = open_layout(b, o, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < b->n_layers; i++) {
+		r = first_pass(b, (unsigned)i, blob_dirfd, o->recompress, err);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(b);
+	return 0;
 }
 
 int ou_base_open_tarball(const char *path, int blob_dirfd, enum ou_blob_codec recompress,
 			 const char *const *capture, size_t n_capture, struct ou_base **ret,
 			 struct ou_error **err)
 {
-	_cleanup_(ou_base_freep) struct ou_base *b = NULL;
-	_cleanup_(ou_blob_writer_freep) struct ou_blob_writer *keep = NULL;
-	_cleanup_(ou_blob_writer_freep) struct ou_blob_writer *reencode = NULL;
-	struct ou_blob_result res;
-	struct pass *p;
-	const char *slash;
-	int code = 0, count = 0, r;
-
-	b = xcalloc(1, sizeof(*b));
-	b->path = xstrdup(path);
-	slash = strrchr(path, '/');
-	b->name = xstrdup(slash ? slash + 1 : path);
-	for (size_t i = 0; i < n_capture; i++)
-		ou_strmap_put(&b->capture, capture[i], (void *)1);
-
-	r = detect_filter(path, &code, &count, err);
-	if (r < 0)
-		return r;
-	if (count == 0 || (count == 1 && (code == ARCHIVE_FILTER_GZIP || code == ARCHIVE_FILTER_ZSTD))) {
-		/* Already in an OCI layer encoding: the file is the blob, byte for byte. */
-		enum ou_blob_codec c = count == 0 ? OU_BLOB_TAR : OU_BLOB_STORE;
-		r = ou_blob_writer_new(blob_dirfd, c, &keep, err);
-		b->layer.reused = true;
-		b->layer.media_type = count == 0 ? ou_blob_layer_media_type(OU_BLOB_TAR)
-				      : code == ARCHIVE_FILTER_GZIP
-					      ? ou_blob_layer_media_type(OU_BLOB_GZIP)
-					      : ou_blob_layer_media_type(OU_BLOB_ZSTD);
-	} else {
-		r = ou_blob_writer_new(blob_dirfd, recompress, &reencode, err);
-		b->layer.media_type = ou_blob_layer_media_type(recompress);
-	}
-	if (r < 0)
-		return r;
-
-	p = xcalloc(1, sizeof(*p));
-	p->base = b;
-	p->fd = -1;
-	p->record = true;
-	p->keep = keep;
-	p->reencode = reencode;
-	r = run_pass(p, err);
-	if (r >= 0) {
-		char diff[OU_DIGEST_STRLEN];
-		ou_sha256_final(p->diff, diff);
-		r = ou_blob_writer_finish(keep ? keep : reencode, &res, err);
-		if (r >= 0) {
-			memcpy(b->layer.digest, res.digest, sizeof(res.digest));
-			memcpy(b->layer.diff_id, diff, sizeof(diff));
-			b->layer.size = res.size;
-		}
-	}
-	ou_sha256_free(p->diff);
-	free(p);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(b);
-	return 0;
+	struct ou_base_options o = {
+		.tarball = path,
+		.recompress = recompress,
+		.capture = capture,
+		.n_capture = n_capture,
+	};
+	return ou_base_open(&o, blob_dirfd, ret, err);
 }
 
 int ou_base_capture(struct ou_base *b, const char *const *paths, size_t n, struct ou_error **err)
 {
-	struct pass *p;
 	bool needed = false;
-	int r;
 
 	for (size_t i = 0; i < n; i++) {
+		const struct ou_base_node *node;
+
 		if (ou_strmap_get(&b->capture, paths[i]))
 			continue;
 		ou_strmap_put(&b->capture, paths[i], (void *)1);
-		needed = true;
+		node = ou_strmap_get(&b->nodes, paths[i]);
+		if (node && !node->entry)
+			needed = true;
 	}
 	if (!needed)
 		return 0;
-	p = xcalloc(1, sizeof(*p));
-	p->base = b;
-	p->fd = -1;
-	r = run_pass(p, err);
-	ou_sha256_free(p->diff);
-	free(p);
-	return r;
+	return run_all(b, PASS_CAPTURE, NULL, NULL, err);
+}
+
+static int cmp_str(const void *a, const void *c)
+{
+	return strcmp(*(char *const *)a, *(char *const *)c);
+}
+
+int ou_base_replay(struct ou_base *b, ou_base_entry_fn fn, void *ctx, struct ou_error **err)
+{
+	_cleanup_free_ const char **dirs = NULL;
+	size_t n = 0, cap = 0, i = 0;
+	const char *key;
+	void *v;
+	int r;
+
+	if (!b->keep_dir_headers)
+		return ou_error_set(err, EINVAL, "the base was opened without folder headers");
+	while (ou_strmap_next(&b->nodes, &i, &key, &v)) {
+		const struct ou_base_node *node = v;
+		if (!node || node->type != OU_ENTRY_DIR || !key[0])
+			continue;
+		xgrow((void **)&dirs, &cap, n + 1, sizeof(*dirs));
+		dirs[n++] = key;
+	}
+	if (n)
+		qsort(dirs, n, sizeof(*dirs), cmp_str);
+	for (i = 0; i < n; i++) {
+		const struct ou_base_node *node = ou_strmap_get(&b->nodes, dirs[i]);
+		struct archive_entry *h = archive_entry_clone(node->entry);
+		archive_entry_set_pathname(h, dirs[i]);
+		r = fn(ctx, dirs[i], h, NULL, NULL, err);
+		archive_entry_free(h);
+		if (r < 0)
+			return r;
+	}
+	return run_all(b, PASS_REPLAY, fn, ctx, err);
 }
 
 const struct ou_base_layer *ou_base_layers(const struct ou_base *b, size_t *ret_n)
 {
-	*ret_n = 1;
-	return &b->layer;
+	*ret_n = b->n_layers;
+	return b->layers;
 }
 
 const struct ou_base_node *ou_base_lookup(const struct ou_base *b, const char *path)
@@ -446,6 +1028,20 @@ const char *ou_base_name(const struct ou_base *b)
 	return b->name;
 }
 
+json_t *ou_base_config(const struct ou_base *b)
+{
+	return b->config;
+}
+
+const char *ou_base_ref_name(const struct ou_base *b)
+{
+	return b->ref_name;
+}
+
+const char *ou_base_manifest_digest(const struct ou_base *b)
+{
+	return b->manifest_digest;
+}
 int ou_base_resolve(const struct ou_base *b, const char *path, bool follow_last, char **ret_path,
 		    struct ou_error **err)
 {
@@ -575,7 +1171,17 @@ struct ou_base *ou_base_free(struct ou_base *b)
 		return NULL;
 	ou_strmap_release(&b->nodes, node_free);
 	ou_strmap_release(&b->capture, NULL);
-	free(b->path);
+	for (size_t i = 0; i < b->n_layers; i++) {
+		free(b->src[i].file);
+		free(b->src[i].display);
+		free(b->src[i].want_digest);
+		free(b->src[i].want_diff_id);
+	}
+	free(b->src);
+	free(b->layers);
+	json_decref(b->config);
+	free(b->ref_name);
+	free(b->manifest_digest);
 	free(b->name);
 	free(b);
 	return NULL;

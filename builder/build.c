@@ -6,6 +6,7 @@
 
 #include "ociuser/base.h"
 #include "ociuser/build.h"
+#include "ociuser/json.h"
 #include "ociuser/layer.h"
 #include "ociuser/oci.h"
 #include "ociuser/path.h"
@@ -106,6 +107,67 @@ static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
 	return 0;
 }
 
+struct squash_ctx {
+	struct ou_layer_writer *w;
+	const struct ou_plan *plan;
+};
+
+/* A base entry of the merged view: written unless ociuser writes that path itself. */
+static int squash_base_entry(void *ctx, const char *path, struct archive_entry *h,
+			     ou_base_read_fn read, void *rctx, struct ou_error **err)
+{
+	struct squash_ctx *c = ctx;
+
+	if (ou_layer_list_find(&c->plan->accounts, path) || ou_layer_list_find(&c->plan->app, path))
+		return 0;
+	return ou_layer_writer_add_raw(c->w, h, read, rctx, err);
+}
+
+/*
+ * squash = true: one layer holding the merged file system. The base's
+ * folders come first (sorted), then its other entries layer by layer,
+ * then ociuser's own entries (accounts and app merged, sorted).
+ */
+static int write_squashed(struct ou_oci_out *out, struct ou_base *base, const struct ou_plan *plan,
+			  enum ou_blob_codec codec, const struct ou_spec *spec,
+			  struct ou_image_layer *ret, struct ou_error **err)
+{
+	_cleanup_(ou_layer_writer_freep) struct ou_layer_writer *w = NULL;
+	struct squash_ctx c = {.plan = plan};
+	struct ou_blob_result res;
+	size_t i = 0, k = 0;
+	int r;
+
+	r = ou_layer_writer_new(ou_oci_out_blob_dirfd(out), codec, &w, err);
+	if (r < 0)
+		return r;
+	c.w = w;
+	r = ou_base_replay(base, squash_base_entry, &c, err);
+	if (r < 0)
+		return r;
+	while (i < plan->accounts.n || k < plan->app.n) {
+		const struct ou_layer_entry *e;
+		if (k >= plan->app.n ||
+		    (i < plan->accounts.n && strcmp(plan->accounts.v[i].path, plan->app.v[k].path) < 0))
+			e = &plan->accounts.v[i++];
+		else
+			e = &plan->app.v[k++];
+		r = ou_layer_writer_add(w, e, err);
+		if (r < 0)
+			return r;
+	}
+	r = ou_layer_writer_finish(w, &res, err);
+	if (r < 0)
+		return r;
+	ret->desc.media_type = xstrdup(ou_blob_layer_media_type(codec));
+	ret->desc.digest = xstrdup(res.digest);
+	ret->desc.size = res.size;
+	ret->diff_id = xstrdup(res.diff_id);
+	ret->created_by = xasprintf("ociuser: squashed %s with user %s", ou_base_name(base),
+				    spec->user.str);
+	return 0;
+}
+
 int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		 struct ou_error **err)
 {
@@ -118,7 +180,9 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 	_cleanup_free_ char *defs = NULL;
 	struct account_text acc[4] = {0};
 	struct ou_accounts_out ao = {0};
-	struct ou_image_layer layers[3] = {0};
+	struct ou_image_layer *layers = NULL;
+	json_t *annotations = NULL;
+	size_t n_base_layers = 0;
 	struct ou_descriptor config_desc = {0}, manifest_desc = {0};
 	json_t *config = NULL, *manifest = NULL;
 	size_t n_layers = 0, n_capture = 0, defs_len = 0;
@@ -130,14 +194,6 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 	r = ou_spec_load(o->spec_path, &spec, err);
 	if (r < 0)
 		return r;
-	if (spec->base_is_oci)
-		return ou_error_set(err, ENOTSUP,
-				    "%s:%u: 'oci:' bases are not supported yet (use a root file "
-				    "system tarball)",
-				    spec->path, spec->base.line);
-	if (spec->squash)
-		return ou_error_set(err, ENOTSUP, "%s:%u: 'squash = true' is not supported yet",
-				    spec->path, spec->squash_line);
 	tag = o->tag ? o->tag : spec->tag.str ? spec->tag.str : "latest";
 	codec = codec_of(spec->compression);
 
@@ -152,10 +208,25 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 	capture[n_capture++] = login_defs_path;
 	for (size_t i = 0; i < spec->n_sensitive; i++)
 		capture[n_capture++] = spec->sensitive[i].path + 1;
-	r = ou_base_open_tarball(spec->base.str, ou_oci_out_blob_dirfd(out), codec, capture,
-				 n_capture, &base, err);
-	if (r < 0)
-		goto out;
+	{
+		struct ou_base_options bo = {
+			.tarball = spec->base_is_oci ? NULL : spec->base.str,
+			.oci_dir = spec->base_oci_dir,
+			.oci_tag = spec->base_oci_tag,
+			.architecture = spec->architecture.str,
+			.os = spec->os.str,
+			.variant = spec->variant.str,
+			.recompress = codec,
+			.capture = capture,
+			.n_capture = n_capture,
+			.keep_dir_headers = spec->squash,
+		};
+		r = ou_base_open(&bo, ou_oci_out_blob_dirfd(out), &base, err);
+		if (r < 0) {
+			ou_error_prefix(err, "%s:%u", spec->path, spec->base.line);
+			goto out;
+		}
+	}
 
 	for (size_t i = 0; i < ELEMENTSOF(account_paths); i++) {
 		r = read_account_file(base, account_paths[i], false, &acc[i], err);
@@ -265,10 +336,17 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			ou_strv_push(&res->messages, &res->n_messages, plan->warnings[i]);
 	}
 
-	{
-		size_t nb;
-		const struct ou_base_layer *bl = ou_base_layers(base, &nb);
-		for (size_t i = 0; i < nb; i++, n_layers++) {
+	if (spec->squash) {
+		layers = xcalloc(1, sizeof(*layers));
+		r = write_squashed(out, base, plan, codec, spec, &layers[n_layers], err);
+		if (r < 0)
+			goto out;
+		n_layers++;
+		n_base_layers = 0;
+	} else {
+		const struct ou_base_layer *bl = ou_base_layers(base, &n_base_layers);
+		layers = xcalloc(n_base_layers + 3, sizeof(*layers));
+		for (size_t i = 0; i < n_base_layers; i++, n_layers++) {
 			layers[n_layers].desc.media_type = xstrdup(bl[i].media_type);
 			layers[n_layers].desc.digest = xstrdup(bl[i].digest);
 			layers[n_layers].desc.size = bl[i].size;
@@ -276,21 +354,21 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			layers[n_layers].created_by =
 				xasprintf("ociuser: base root file system %s", ou_base_name(base));
 		}
-	}
-	if (plan->accounts.n) {
-		_cleanup_free_ char *by = xasprintf("ociuser: user %s (uid %u, gid %u)",
-						    spec->user.str, ao.uid, ao.gid);
-		r = write_layer(out, &plan->accounts, codec, by, &layers[n_layers], err);
-		if (r < 0)
-			goto out;
-		n_layers++;
-	}
-	if (plan->app.n) {
-		r = write_layer(out, &plan->app, codec, "ociuser: [files] and [sensitive]",
-				&layers[n_layers], err);
-		if (r < 0)
-			goto out;
-		n_layers++;
+		if (plan->accounts.n) {
+			_cleanup_free_ char *by = xasprintf("ociuser: user %s (uid %u, gid %u)",
+							    spec->user.str, ao.uid, ao.gid);
+			r = write_layer(out, &plan->accounts, codec, by, &layers[n_layers], err);
+			if (r < 0)
+				goto out;
+			n_layers++;
+		}
+		if (plan->app.n) {
+			r = write_layer(out, &plan->app, codec, "ociuser: [files] and [sensitive]",
+					&layers[n_layers], err);
+			if (r < 0)
+				goto out;
+			n_layers++;
+		}
 	}
 
 	switch (spec->config_user) {
@@ -306,35 +384,36 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 	{
 		struct ou_image_info info = {
 			.spec = spec,
-			.base_config = NULL,
+			.base_config = spec->squash ? NULL : ou_base_config(base),
 			.user = user_value,
 			.home = ao.home,
 			.epoch = o->epoch,
 			.architecture = spec->architecture.str,
-			.os = spec->os.str ? spec->os.str : "linux",
+			.os = spec->os.str,
 			.variant = spec->variant.str,
 			.layers = layers,
 			.n_layers = n_layers,
-			.n_base_history_layers = 0,
+			.n_base_history_layers = ou_base_config(base) ? n_base_layers : 0,
 		};
-		if (!info.architecture) {
-#if defined(__x86_64__)
-			info.architecture = "amd64";
-#elif defined(__aarch64__)
-			info.architecture = "arm64";
-#elif defined(__i386__)
-			info.architecture = "386";
-#elif defined(__arm__)
-			info.architecture = "arm";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			info.architecture = "ppc64le";
-#elif defined(__s390x__)
-			info.architecture = "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-			info.architecture = "riscv64";
-#else
-			info.architecture = "unknown";
-#endif
+		json_t *bc = ou_base_config(base);
+		/* The platform: the spec's, else the base image's, else the build host's. */
+		if (!info.architecture)
+			info.architecture = ou_json_get_string(bc, "architecture");
+		if (!info.architecture)
+			info.architecture = ou_host_architecture();
+		if (!info.os)
+			info.os = ou_json_get_string(bc, "os");
+		if (!info.os)
+			info.os = "linux";
+		if (!info.variant && !spec->architecture.str)
+			info.variant = ou_json_get_string(bc, "variant");
+		if (ou_base_manifest_digest(base)) {
+			annotations = json_object();
+			json_object_set_new(annotations, OU_ANNOTATION_BASE_DIGEST,
+					    json_string(ou_base_manifest_digest(base)));
+			if (ou_base_ref_name(base))
+				json_object_set_new(annotations, OU_ANNOTATION_BASE_NAME,
+						    json_string(ou_base_ref_name(base)));
 		}
 		r = ou_oci_make_config(&info, &config, &res->messages, &res->n_messages, err);
 		if (r < 0)
@@ -342,7 +421,7 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		r = ou_oci_out_put_json(out, config, OU_MT_CONFIG, &config_desc, err);
 		if (r < 0)
 			goto out;
-		r = ou_oci_make_manifest(&info, &config_desc, NULL, &manifest, err);
+		r = ou_oci_make_manifest(&info, &config_desc, annotations, &manifest, err);
 		if (r < 0)
 			goto out;
 		r = ou_oci_out_put_json(out, manifest, OU_MT_MANIFEST, &manifest_desc, err);
@@ -361,6 +440,8 @@ out:
 	}
 	for (size_t i = 0; i < n_layers; i++)
 		ou_image_layer_release(&layers[i]);
+	free(layers);
+	json_decref(annotations);
 	ou_descriptor_release(&config_desc);
 	ou_descriptor_release(&manifest_desc);
 	json_decref(config);

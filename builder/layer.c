@@ -39,9 +39,18 @@ void ou_layer_list_sort(struct ou_layer_list *l)
 
 struct ou_layer_entry *ou_layer_list_find(const struct ou_layer_list *l, const char *path)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].path, path) == 0)
-			return &l->v[i];
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->v[mid].path, path);
+		if (c == 0)
+			return &l->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -236,21 +245,25 @@ static int write_entry(struct archive *a, struct sink *s, const struct ou_layer_
 	return copy_content(a, s, e, fd, false, size, buf, err);
 }
 
-int ou_layer_write(const struct ou_layer_list *l, int blob_dirfd, enum ou_blob_codec codec,
-		   struct ou_blob_result *ret, struct ou_error **err)
-{
-	_cleanup_(ou_blob_writer_freep) struct ou_blob_writer *blob = NULL;
-	_cleanup_free_ char *buf = NULL;
-	struct sink s = {0};
+struct ou_layer_writer {
+	struct ou_blob_writer *blob;
 	struct archive *a;
+	struct sink s;
+	char *buf;
+};
+
+int ou_layer_writer_new(int blob_dirfd, enum ou_blob_codec codec, struct ou_layer_writer **ret,
+			struct ou_error **err)
+{
+	_cleanup_(ou_layer_writer_freep) struct ou_layer_writer *w = xcalloc(1, sizeof(*w));
 	int r;
 
-	r = ou_blob_writer_new(blob_dirfd, codec, &blob, err);
+	r = ou_blob_writer_new(blob_dirfd, codec, &w->blob, err);
 	if (r < 0)
 		return r;
-	s.blob = blob;
-	a = archive_write_new();
-	if (!a)
+	w->s.blob = w->blob;
+	w->a = archive_write_new();
+	if (!w->a)
 		return ou_error_set(err, ENOMEM, "cannot create a tar writer");
 	/*
 	 * Restricted pax: plain ustar headers, with pax records only where a
@@ -258,27 +271,83 @@ int ou_layer_write(const struct ou_layer_list *l, int blob_dirfd, enum ou_blob_c
 	 * entries). Names are bytes: under the UTF-8 locale main() sets, a
 	 * name that is not UTF-8 gets hdrcharset=BINARY and is kept as it is.
 	 */
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-	    archive_write_open2(a, &s, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
-		r = tar_error(a, &s, "set up", "tar writer", err);
-		archive_write_free(a);
-		return r;
+	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_format_option(w->a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
+	    archive_write_open2(w->a, &w->s, NULL, tar_out, NULL, NULL) != ARCHIVE_OK)
+		return tar_error(w->a, &w->s, "set up", "tar writer", err);
+	w->buf = xmalloc(CHUNK);
+	*ret = TAKE_PTR(w);
+	return 0;
+}
+
+int ou_layer_writer_add(struct ou_layer_writer *w, const struct ou_layer_entry *e,
+			struct ou_error **err)
+{
+	return write_entry(w->a, &w->s, e, w->buf, err);
+}
+
+int ou_layer_writer_add_raw(struct ou_layer_writer *w, struct archive_entry *h,
+			    ssize_t (*read_fn)(void *rctx, void *buf, size_t len), void *rctx,
+			    struct ou_error **err)
+{
+	const char *path = archive_entry_pathname(h);
+	int64_t size = archive_entry_size(h), done = 0;
+
+	if (archive_entry_hardlink(h) || archive_entry_filetype(h) != AE_IFREG) {
+		archive_entry_set_size(h, 0);
+		size = 0;
 	}
-	buf = xmalloc(CHUNK);
+	if (archive_write_header(w->a, h) < ARCHIVE_WARN)
+		return tar_error(w->a, &w->s, "add", path, err);
+	while (done < size) {
+		size_t want = (size - done) > CHUNK ? CHUNK : (size_t)(size - done);
+		ssize_t n = read_fn ? read_fn(rctx, w->buf, want) : 0;
+		if (n < 0)
+			return ou_error_set(err, EBADMSG, "cannot read the content of '%s'", path);
+		if (n == 0)
+			return ou_error_set(err, EBADMSG, "'%s' is shorter than its header says",
+					    path);
+		if (archive_write_data(w->a, w->buf, (size_t)n) < 0)
+			return tar_error(w->a, &w->s, "write data of", path, err);
+		done += n;
+	}
+	return 0;
+}
+
+int ou_layer_writer_finish(struct ou_layer_writer *w, struct ou_blob_result *ret,
+			   struct ou_error **err)
+{
+	if (archive_write_close(w->a) != ARCHIVE_OK)
+		return tar_error(w->a, &w->s, "finish", "tar writer", err);
+	return ou_blob_writer_finish(w->blob, ret, err);
+}
+
+struct ou_layer_writer *ou_layer_writer_free(struct ou_layer_writer *w)
+{
+	if (!w)
+		return NULL;
+	if (w->a)
+		archive_write_free(w->a);
+	ou_error_free(w->s.err);
+	ou_blob_writer_free(w->blob);
+	free(w->buf);
+	free(w);
+	return NULL;
+}
+
+int ou_layer_write(const struct ou_layer_list *l, int blob_dirfd, enum ou_blob_codec codec,
+		   struct ou_blob_result *ret, struct ou_error **err)
+{
+	_cleanup_(ou_layer_writer_freep) struct ou_layer_writer *w = NULL;
+	int r;
+
+	r = ou_layer_writer_new(blob_dirfd, codec, &w, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < l->n; i++) {
-		r = write_entry(a, &s, &l->v[i], buf, err);
-		if (r < 0) {
-			archive_write_free(a);
-			ou_error_free(s.err);
+		r = ou_layer_writer_add(w, &l->v[i], err);
+		if (r < 0)
 			return r;
-		}
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		r = tar_error(a, &s, "finish", "tar writer", err);
-		archive_write_free(a);
-		return r;
-	}
-	archive_write_free(a);
-	return ou_blob_writer_finish(blob, ret, err);
+	return ou_layer_writer_finish(w, ret, err);
 }

@@ -25,9 +25,6 @@ static const char *normalise(const char *s, struct ou_strbuf *out)
 {
 	const char *p = s;
 
-	/* ou_strbuf_steal() of a never-written buffer gives unterminated bytes: start with "". */
-	ou_strbuf_append(out, "", 0);
-
 	while (*p) {
 		const char *end = strchrnul(p, '/');
 		size_t n = (size_t)(end - p);

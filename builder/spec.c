@@ -25,7 +25,7 @@
 #define SHOW_MAX 64
 #define SHOW(s) SHOW_MAX, (s), (strlen(s) > SHOW_MAX ? "..." : "")
 
-#define OU_MAX_ID_VALUE 2147483646u
+#define MAX_SPEC_ID 2147483646u
 
 enum section {
 	SECTION_NONE = -1,
@@ -94,9 +94,19 @@ static void set_value(struct ou_spec_value *v, const char *s, unsigned line)
 	v->line = line;
 }
 
+/*
+ * Makes room for element @n of *@arr. The capacity is implied by the count
+ * (the next power of two), so pushing is amortised O(1) without a field.
+ */
+static void grow_for(void **arr, size_t n, size_t size)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		*arr = xrealloc(*arr, (n ? 2 * n : 1) * size);
+}
+
 static void push_value(struct ou_spec_value **arr, size_t *n, const char *s, unsigned line)
 {
-	*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
+	grow_for((void **)arr, *n, sizeof(**arr));
 	(*arr)[*n] = (struct ou_spec_value){.str = xstrdup(s), .line = line};
 	(*n)++;
 }
@@ -251,7 +261,8 @@ static int parse_argv(struct parser *p, const char *key, const char *v, bool quo
 			            "'%s' starts with '[' but is not a JSON array of strings%s%s",
 			            key, j ? "" : ": ", j ? "" : jerr.text);
 		}
-		argv = xcalloc(1, sizeof(char *));
+		/* Zeroed, so the vector is NULL-terminated while it fills. */
+		argv = xcalloc(json_array_size(j) + 1, sizeof(char *));
 		json_array_foreach(j, i, el)
 		{
 			if (!json_is_string(el)) {
@@ -261,7 +272,7 @@ static int parse_argv(struct parser *p, const char *key, const char *v, bool quo
 				            "array of strings)",
 				            key, i + 1);
 			}
-			ou_strv_push(&argv, &argc, json_string_value(el));
+			argv[argc++] = xstrdup(json_string_value(el));
 		}
 		json_decref(j);
 	} else {
@@ -309,7 +320,7 @@ static int push_kv(struct parser *p, const char *key, const char *v, unsigned li
 		            SHOW(v));
 	if (eq == v)
 		return fail(p, line, "'%s' has an empty %s before '='", key, what);
-	*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
+	grow_for((void **)arr, *n, sizeof(**arr));
 	(*arr)[*n] = (struct ou_spec_kv){
 	        .key = xstrndup(v, (size_t)(eq - v)),
 	        .value = xstrdup(eq + 1),
@@ -496,7 +507,7 @@ static int key_uid(struct parser *p, _unused_ const char *key, const char *v, _u
                    unsigned line)
 {
 	uint64_t n;
-	int r = parse_number(p, key, v, line, 1, OU_MAX_ID_VALUE, &n);
+	int r = parse_number(p, key, v, line, 1, MAX_SPEC_ID, &n);
 
 	if (r < 0)
 		return r;
@@ -510,7 +521,7 @@ static int key_gid(struct parser *p, _unused_ const char *key, const char *v, _u
                    unsigned line)
 {
 	uint64_t n;
-	int r = parse_number(p, key, v, line, 1, OU_MAX_ID_VALUE, &n);
+	int r = parse_number(p, key, v, line, 1, MAX_SPEC_ID, &n);
 
 	if (r < 0)
 		return r;
@@ -613,7 +624,7 @@ static int key_dest(struct parser *p, _unused_ const char *key, const char *v, _
 	if (!*v)
 		return fail(p, line, "'%.*s%s' has an empty SOURCE (write DEST = HOST_PATH)",
 		            SHOW(key));
-	s->files = xrealloc(s->files, (s->n_files + 1) * sizeof(*s->files));
+	grow_for((void **)&s->files, s->n_files, sizeof(*s->files));
 	s->files[s->n_files++] = (struct ou_spec_file){
 	        .dest = TAKE_PTR(dest),
 	        .source = resolve(s, v),
@@ -659,7 +670,7 @@ static int key_sensitive(struct parser *p, _unused_ const char *key, const char 
 		            SHOW(v), SHOW(key));
 	for (size_t i = 0; i < n; i++)
 		mode = mode * 8 + (unsigned)(v[i] - '0');
-	s->sensitive = xrealloc(s->sensitive, (s->n_sensitive + 1) * sizeof(*s->sensitive));
+	grow_for((void **)&s->sensitive, s->n_sensitive, sizeof(*s->sensitive));
 	s->sensitive[s->n_sensitive++] = (struct ou_spec_sensitive){
 	        .path = TAKE_PTR(path),
 	        .mode = mode,
@@ -1179,7 +1190,6 @@ int ou_spec_load(const char *path, struct ou_spec **ret_spec, struct ou_error **
 		ou_strbuf_append(&sb, chunk, (size_t)n);
 	}
 	size_t len = sb.len;
-	ou_strbuf_append(&sb, "", 0); /* an empty file still gets a terminated buffer */
 	text = ou_strbuf_steal(&sb);
 	return ou_spec_parse(path, text, len, ret_spec, err);
 }

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
 
 #include "ociuser/blob.h"
 #include "ociuser/entry.h"
@@ -17,6 +19,8 @@ struct archive_entry;
 /* What ociuser remembers of one path of the base's merged file system. */
 struct ou_base_node {
 	enum ou_entry_type type;
+	unsigned layer;   /* the layer the path comes from (later layers win) */
+	uint64_t ordinal; /* its position in that layer's archive */
 	unsigned mode; /* permission bits */
 	uint32_t uid;
 	uint32_t gid;
@@ -37,18 +41,55 @@ struct ou_base_layer {
 
 struct ou_base;
 
+/* Where the base comes from, and what the build needs from it. */
+struct ou_base_options {
+	const char *tarball; /* a root file system tarball, or NULL */
+	const char *oci_dir; /* an OCI image layout, or NULL */
+	const char *oci_tag; /* the ref name in oci_dir; NULL: the only image */
+	const char *architecture; /* wanted platform in an image index; NULL: the host's */
+	const char *os;
+	const char *variant;
+	enum ou_blob_codec recompress; /* for a tarball in xz/bzip2: OU_BLOB_GZIP/ZSTD/TAR */
+	const char *const *capture;    /* paths whose header and content are kept */
+	size_t n_capture;
+	bool keep_dir_headers; /* keep every folder's full header (for squash) */
+};
+
 /*
- * Opens a root file system tarball (plain, gzip, zstd, xz or bzip2, told
- * apart by its first bytes) in one pass over the file: its bytes are stored
- * into @blob_dirfd as they are when they are a plain, gzip or zstd tar
- * (the OCI media types), else decompressed and re-encoded once with
- * @recompress (OU_BLOB_GZIP, OU_BLOB_ZSTD or OU_BLOB_TAR); the diff_id is
- * computed on the way, and every entry is noted (type, owner, mode, link
- * target). The full header and content of each path in @capture (relative,
- * normalised) are kept for rewriting. Nothing is unpacked to disk but the
- * captured contents (unlinked temporary files). Errors are EBADMSG naming
- * the file and the entry (a corrupt archive, a name with "..").
+ * Opens a base: a tarball is a one-layer image; an OCI layout (OCI or
+ * Docker schema 2 media types) is followed from index.json through an
+ * image index (by platform) to a manifest and config, every blob checked
+ * against its digest and size as it is read. Each layer is read once: its
+ * blob goes into @blob_dirfd (hard-linked when it can be, else copied),
+ * its diff_id is computed and checked against the config, and its entries
+ * are merged into the view as a runtime would (later layers win, ".wh."
+ * whiteouts delete, ".wh..wh..opq" hides what lower layers put in a
+ * folder). Errors name the file, blob or entry at fault.
  */
+int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base **ret,
+		 struct ou_error **err);
+
+/* The base image's config (borrowed), or NULL for a tarball. */
+json_t *ou_base_config(const struct ou_base *b);
+/* The ref name the base was found under, or NULL (tarball, or no ref name). */
+const char *ou_base_ref_name(const struct ou_base *b);
+/* The base manifest's digest, or NULL for a tarball. */
+const char *ou_base_manifest_digest(const struct ou_base *b);
+/* The build host's OCI architecture name ("amd64", "arm64", ...). */
+const char *ou_host_architecture(void);
+
+/*
+ * Calls @fn for every entry of the merged view, with its full header and a
+ * way to read its content: first every folder (sorted by path), then the
+ * other entries layer by layer in archive order. Whiteouts are applied and
+ * never passed. Needs keep_dir_headers. @fn returns <0 to stop.
+ */
+typedef ssize_t (*ou_base_read_fn)(void *rctx, void *buf, size_t len);
+typedef int (*ou_base_entry_fn)(void *ctx, const char *path, struct archive_entry *h,
+				ou_base_read_fn read, void *rctx, struct ou_error **err);
+int ou_base_replay(struct ou_base *b, ou_base_entry_fn fn, void *ctx, struct ou_error **err);
+
+/* ou_base_open() of a tarball alone, with @capture (kept for callers and tests). */
 int ou_base_open_tarball(const char *path, int blob_dirfd, enum ou_blob_codec recompress,
 			 const char *const *capture, size_t n_capture, struct ou_base **ret,
 			 struct ou_error **err);

@@ -60,7 +60,7 @@ struct ou_layer_list {
 
 /* Appends a zeroed entry (fd = -1, host_root = -1) and returns it. */
 struct ou_layer_entry *ou_layer_list_add(struct ou_layer_list *l, const char *path);
-/* Returns the entry for @path or NULL (linear before sorting, binary after). */
+/* Returns the entry for @path or NULL; the list must be sorted. */
 struct ou_layer_entry *ou_layer_list_find(const struct ou_layer_list *l, const char *path);
 void ou_layer_list_sort(struct ou_layer_list *l);
 void ou_layer_list_release(struct ou_layer_list *l);
@@ -72,5 +72,27 @@ void ou_layer_list_release(struct ou_layer_list *l);
  * host file that changed (another file, or a size that grew or shrank
  * while read) is an error naming it: a tar never lies about sizes.
  */
+/*
+ * The same as a stream: entries are added one at a time (in the order
+ * they must appear), then finish() stores the blob. free() before finish()
+ * drops everything written.
+ */
+struct ou_layer_writer;
+int ou_layer_writer_new(int blob_dirfd, enum ou_blob_codec codec, struct ou_layer_writer **ret,
+			struct ou_error **err);
+int ou_layer_writer_add(struct ou_layer_writer *w, const struct ou_layer_entry *e,
+			struct ou_error **err);
+/*
+ * Adds an entry whose header is given whole (a base entry being squashed:
+ * every field kept), reading its content (size bytes) with @read_fn.
+ */
+int ou_layer_writer_add_raw(struct ou_layer_writer *w, struct archive_entry *h,
+			    ssize_t (*read_fn)(void *rctx, void *buf, size_t len), void *rctx,
+			    struct ou_error **err);
+int ou_layer_writer_finish(struct ou_layer_writer *w, struct ou_blob_result *ret,
+			   struct ou_error **err);
+struct ou_layer_writer *ou_layer_writer_free(struct ou_layer_writer *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ou_layer_writer *, ou_layer_writer_free)
+
 int ou_layer_write(const struct ou_layer_list *l, int blob_dirfd, enum ou_blob_codec codec,
 		   struct ou_blob_result *ret, struct ou_error **err);
