@@ -231,6 +231,26 @@ START_TEST(test_a_value_over_64_kib_is_kept_whole)
 }
 END_TEST
 
+START_TEST(test_a_spec_with_fifty_thousand_list_items_parses)
+{
+	struct ou_strbuf text = OU_STRBUF_INIT;
+
+	ou_strbuf_puts(&text, "[image]\nbase = b\n");
+	for (unsigned i = 0; i < 50000; i++)
+		ou_strbuf_printf(&text, "env=K%u=%u\n", i % 1000, i);
+	ou_strbuf_puts(&text, "[user]\nname = app\n");
+	ck_assert_uint_lt(text.len, OU_MAX_SPEC_SIZE);
+	struct ou_spec *s = parse(ou_strbuf_str(&text));
+
+	ck_assert_uint_eq(s->n_env, 1000);
+	ck_assert_str_eq(s->env[0].key, "K0");
+	ck_assert_str_eq(s->env[0].value, "49000");
+	ck_assert_uint_eq(s->env[0].line, 49003);
+	ou_spec_free(s);
+	ou_strbuf_release(&text);
+}
+END_TEST
+
 START_TEST(test_a_spec_over_the_size_limit_is_refused_with_efbig)
 {
 	size_t n = OU_MAX_SPEC_SIZE + 1;
@@ -1228,6 +1248,7 @@ static Suite *make_suite(void)
 	tcase_add_test(syn, test_space_semicolon_inside_a_value_is_kept);
 	tcase_add_test(syn, test_a_line_longer_than_200_bytes_is_kept_whole);
 	tcase_add_test(syn, test_a_value_over_64_kib_is_kept_whole);
+	tcase_add_test(syn, test_a_spec_with_fifty_thousand_list_items_parses);
 	tcase_add_test(syn, test_a_spec_over_the_size_limit_is_refused_with_efbig);
 	tcase_add_test(syn, test_a_nul_byte_is_an_error_at_its_line);
 	tcase_add_test(syn, test_a_control_character_is_an_error);
