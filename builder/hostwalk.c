@@ -24,11 +24,12 @@ static bool match_one(const char *pat, const char *rel, bool is_dir)
 	}
 	if (strchr(p, '/')) {
 		const char *q = p[0] == '/' ? p + 1 : p;
-		return fnmatch(q, rel, FNM_PATHNAME | FNM_PERIOD) == 0;
+		/* As in .gitignore, '*' matches names starting with a dot too. */
+		return fnmatch(q, rel, FNM_PATHNAME) == 0;
 	}
 	base = strrchr(rel, '/');
 	base = base ? base + 1 : rel;
-	return fnmatch(p, base, FNM_PERIOD) == 0 || fnmatch(p, base, 0) == 0;
+	return fnmatch(p, base, 0) == 0;
 }
 
 bool ou_hostwalk_excluded(const char *rel, bool is_dir, const char *const *excludes,
@@ -222,7 +223,8 @@ int ou_hostwalk(const char *source, const char *const *excludes, size_t n_exclud
 
 	t.source = xstrdup(source);
 	/* The source itself is what the user named: it may be a link to follow. */
-	t.root_fd = open(source, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+	t.root_fd = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (t.root_fd < 0) {
 		r = ou_error_set(err, errno, "cannot open '%s': %s", source, strerror(errno));
 		ou_host_tree_release(&t);
@@ -238,6 +240,8 @@ int ou_hostwalk(const char *source, const char *const *excludes, size_t n_exclud
 	t.root.dev = st.st_dev;
 	t.root.ino = st.st_ino;
 	t.root.nlink = st.st_nlink;
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+		fcntl(t.root_fd, F_SETFL, fcntl(t.root_fd, F_GETFL) & ~O_NONBLOCK);
 	if (S_ISDIR(st.st_mode)) {
 		t.is_dir = true;
 		t.root.type = OU_ENTRY_DIR;

@@ -154,6 +154,10 @@ static int open_content(const struct ou_layer_entry *e, int *ret_fd, int64_t *re
 		if (fstat(e->fd, &st) < 0)
 			return ou_error_set(err, errno, "cannot stat content of '%s': %s", e->path,
 					    strerror(errno));
+		if (e->host_name && st.st_size != e->size)
+			return ou_error_set(err, EAGAIN,
+					    "'%s' changed size during the build (%lld, now %lld bytes)",
+					    e->host_name, (long long)e->size, (long long)st.st_size);
 		*ret_fd = -1;
 		*ret_size = st.st_size;
 		return 0;
@@ -170,6 +174,13 @@ static int open_content(const struct ou_layer_entry *e, int *ret_fd, int64_t *re
 		close(fd);
 		return ou_error_set(err, EAGAIN, "'%s' was replaced by another file during the build",
 				    e->host_name);
+	}
+	/* The size the plan saw is the size the header will say, or it is an error. */
+	if (st.st_size != e->size) {
+		close(fd);
+		return ou_error_set(err, EAGAIN,
+				    "'%s' changed size during the build (%lld, now %lld bytes)",
+				    e->host_name, (long long)e->size, (long long)st.st_size);
 	}
 	*ret_fd = fd;
 	*ret_size = st.st_size;

@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 
 	/* Options may come before or after SPEC, as with most GNU tools. */
 	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "o:t:qh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc - 1, argv + 1, ":o:t:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.out = optarg;
@@ -131,9 +132,12 @@ int main(int argc, char **argv)
 		case OPT_SOURCE_DATE_EPOCH:
 			epoch_arg = optarg;
 			break;
+		case ':':
+			return usage_error("build: option '%s' needs a value", argv[optind]);
 		default:
-			fputs("Try 'ociuser --help'.\n", stderr);
-			return 2;
+			if (optopt)
+				return usage_error("build: unknown option '-%c'", optopt);
+			return usage_error("build: unknown option '%s'", argv[optind]);
 		}
 	}
 	if (optind >= argc - 1)

@@ -180,6 +180,7 @@ static int plan_files(struct ctx *c, struct ou_error **err)
 			e->mode = copied_mode(c, &t->root, t->source);
 			e->content = OU_CONTENT_FD;
 			e->fd = t->root_fd;
+			e->size = t->root.size;
 			e->host_name = xstrdup(t->source);
 			continue;
 		}
@@ -220,6 +221,7 @@ static int plan_files(struct ctx *c, struct ou_error **err)
 				e->link = xstrdup(first);
 			} else if (it->type == OU_ENTRY_FILE) {
 				e->content = OU_CONTENT_HOST;
+				e->size = it->size;
 				e->host_root = t->root_fd;
 				e->host_rel = xstrdup(it->rel);
 				e->host_dev = it->dev;

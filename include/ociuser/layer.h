@@ -41,7 +41,7 @@ struct ou_layer_entry {
 
 	enum ou_content_kind content;
 	char *data; /* OU_CONTENT_MEMORY */
-	int64_t size;
+	int64_t size; /* MEMORY: data's length; HOST and host FD: the size the walk saw */
 	int host_root;     /* OU_CONTENT_HOST: directory fd (borrowed) */
 	char *host_rel;    /* OU_CONTENT_HOST: path below host_root */
 	char *host_name;   /* host path for messages */
