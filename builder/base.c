@@ -545,6 +545,30 @@ static char *link_blob(const struct source *s, int blob_dirfd)
 	return NULL;
 }
 
+/*
+ * A layer that failed to read: when its bytes do not match its digest,
+ * that is the fault to report (a flipped byte makes gzip fail first).
+ */
+static int blame_digest(const struct source *s, int r, struct ou_error **err)
+{
+	_cleanup_(ou_sha256_freep) struct ou_sha256 *h = ou_sha256_new();
+	_cleanup_close_ int fd = open(s->file, O_RDONLY | O_CLOEXEC);
+	char buf[65536], digest[OU_DIGEST_STRLEN];
+	ssize_t n;
+
+	if (fd < 0)
+		return r;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		ou_sha256_update(h, buf, (size_t)n);
+	if (n < 0)
+		return r;
+	ou_sha256_final(h, digest);
+	if (strcmp(digest, s->want_digest) == 0)
+		return r;
+	return ou_error_set(err, EBADMSG, "%s does not match its digest: its bytes hash to %s",
+			    s->display, digest);
+}
+
 /* Reads layer @i for the first time: stores its blob, checks it, notes its entries. */
 static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blob_codec recompress,
 		      struct ou_error **err)
@@ -591,6 +615,8 @@ static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blo
 	p->keep = keep;
 	p->reencode = reencode;
 	r = run_pass(p, err);
+	if (r < 0 && s->want_digest)
+		r = blame_digest(s, r, err);
 	if (r >= 0) {
 		ou_sha256_final(p->file_hash, digest);
 		ou_sha256_final(p->diff, diff);
@@ -993,7 +1019,7 @@ int ou_base_replay(struct ou_base *b, ou_base_entry_fn fn, void *ctx, struct ou_
 		return ou_error_set(err, EINVAL, "the base was opened without folder headers");
 	while (ou_strmap_next(&b->nodes, &i, &key, &v)) {
 		const struct ou_base_node *node = v;
-		if (!node || node->type != OU_ENTRY_DIR || !key[0])
+		if (!node || node->type != OU_ENTRY_DIR || !node->entry)
 			continue;
 		xgrow((void **)&dirs, &cap, n + 1, sizeof(*dirs));
 		dirs[n++] = key;
@@ -1003,7 +1029,8 @@ int ou_base_replay(struct ou_base *b, ou_base_entry_fn fn, void *ctx, struct ou_
 	for (i = 0; i < n; i++) {
 		const struct ou_base_node *node = ou_strmap_get(&b->nodes, dirs[i]);
 		struct archive_entry *h = archive_entry_clone(node->entry);
-		archive_entry_set_pathname(h, dirs[i]);
+		/* The root keeps its own entry ("./"), with the base's header. */
+		archive_entry_set_pathname(h, dirs[i][0] ? dirs[i] : "./");
 		r = fn(ctx, dirs[i], h, NULL, NULL, err);
 		archive_entry_free(h);
 		if (r < 0)

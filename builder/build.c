@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <archive_entry.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "ociuser/path.h"
 #include "ociuser/plan.h"
 #include "ociuser/spec.h"
+#include "ociuser/strmap.h"
 #include "ociuser/userdb.h"
 #include "ociuser/xalloc.h"
 
@@ -110,17 +112,65 @@ static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
 struct squash_ctx {
 	struct ou_layer_writer *w;
 	const struct ou_plan *plan;
+	const struct ou_base *base;
+	struct ou_strmap relinked; /* rewritten path -> the base link that now holds its old data */
 };
 
-/* A base entry of the merged view: written unless ociuser writes that path itself. */
+struct fd_reader {
+	int fd;
+	off_t off;
+};
+
+static ssize_t read_fd(void *rctx, void *buf, size_t len)
+{
+	struct fd_reader *r = rctx;
+	ssize_t n = pread(r->fd, buf, len, r->off);
+
+	if (n > 0)
+		r->off += n;
+	return n;
+}
+
+static bool overridden(const struct ou_plan *plan, const char *path)
+{
+	return ou_layer_list_find(&plan->accounts, path) || ou_layer_list_find(&plan->app, path);
+}
+
+/*
+ * A base entry of the merged view: written unless ociuser writes that path
+ * itself. A base hard link to a path ociuser rewrites keeps the old data,
+ * as in the layered image: the first such link becomes the file.
+ */
 static int squash_base_entry(void *ctx, const char *path, struct archive_entry *h,
 			     ou_base_read_fn read, void *rctx, struct ou_error **err)
 {
 	struct squash_ctx *c = ctx;
+	const char *target = archive_entry_hardlink(h);
+	const struct ou_base_node *n;
+	struct fd_reader fr = {-1, 0};
+	const char *first;
 
-	if (ou_layer_list_find(&c->plan->accounts, path) || ou_layer_list_find(&c->plan->app, path))
+	if (overridden(c->plan, path))
 		return 0;
-	return ou_layer_writer_add_raw(c->w, h, read, rctx, err);
+	if (!target || !overridden(c->plan, target))
+		return ou_layer_writer_add_raw(c->w, h, read, rctx, err);
+	first = ou_strmap_get(&c->relinked, target);
+	if (first) {
+		archive_entry_set_hardlink(h, first);
+		return ou_layer_writer_add_raw(c->w, h, read, rctx, err);
+	}
+	n = ou_base_lookup(c->base, target);
+	if (!n || n->type != OU_ENTRY_FILE || n->content_fd < 0)
+		return ou_error_set(err, ENOTSUP,
+				    "cannot squash: the base's hard link '/%s' points to '/%s', "
+				    "which ociuser replaces",
+				    path, target);
+	archive_entry_set_hardlink(h, NULL);
+	archive_entry_set_filetype(h, AE_IFREG);
+	archive_entry_set_size(h, n->size);
+	fr.fd = n->content_fd;
+	ou_strmap_put(&c->relinked, target, (void *)xstrdup(path));
+	return ou_layer_writer_add_raw(c->w, h, read_fd, &fr, err);
 }
 
 /*
@@ -133,7 +183,7 @@ static int write_squashed(struct ou_oci_out *out, struct ou_base *base, const st
 			  struct ou_image_layer *ret, struct ou_error **err)
 {
 	_cleanup_(ou_layer_writer_freep) struct ou_layer_writer *w = NULL;
-	struct squash_ctx c = {.plan = plan};
+	struct squash_ctx c = {.plan = plan, .base = base};
 	struct ou_blob_result res;
 	size_t i = 0, k = 0;
 	int r;
@@ -143,6 +193,7 @@ static int write_squashed(struct ou_oci_out *out, struct ou_base *base, const st
 		return r;
 	c.w = w;
 	r = ou_base_replay(base, squash_base_entry, &c, err);
+	ou_strmap_release(&c.relinked, free);
 	if (r < 0)
 		return r;
 	while (i < plan->accounts.n || k < plan->app.n) {
@@ -384,7 +435,7 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 	{
 		struct ou_image_info info = {
 			.spec = spec,
-			.base_config = spec->squash ? NULL : ou_base_config(base),
+			.base_config = ou_base_config(base),
 			.user = user_value,
 			.home = ao.home,
 			.epoch = o->epoch,
@@ -405,7 +456,9 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			info.os = ou_json_get_string(bc, "os");
 		if (!info.os)
 			info.os = "linux";
-		if (!info.variant && !spec->architecture.str)
+		/* The base's variant only goes with the base's own architecture. */
+		if (!info.variant && ou_json_get_string(bc, "architecture") &&
+		    strcmp(info.architecture, ou_json_get_string(bc, "architecture")) == 0)
 			info.variant = ou_json_get_string(bc, "variant");
 		if (ou_base_manifest_digest(base)) {
 			annotations = json_object();

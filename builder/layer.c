@@ -95,6 +95,42 @@ static int tar_error(struct archive *a, struct sink *s, const char *what, const 
 			    archive_error_string(a) ? archive_error_string(a) : "unknown error");
 }
 
+/*
+ * libarchive reads a LIBARCHIVE.xattr.X record and a SCHILY.xattr.X record
+ * (bsdtar writes both) as two xattrs named X: keep one, the last, so that a
+ * base entry written again carries each record once.
+ */
+static void dedupe_xattrs(struct archive_entry *h)
+{
+	struct archive_entry *src;
+	const char **names;
+	const void **values;
+	size_t *sizes;
+	int n = archive_entry_xattr_reset(h);
+
+	if (n < 2)
+		return;
+	src = archive_entry_clone(h);
+	names = xcalloc((size_t)n, sizeof(*names));
+	values = xcalloc((size_t)n, sizeof(*values));
+	sizes = xcalloc((size_t)n, sizeof(*sizes));
+	archive_entry_xattr_reset(src);
+	for (int i = 0; i < n; i++)
+		archive_entry_xattr_next(src, &names[i], &values[i], &sizes[i]);
+	archive_entry_xattr_clear(h);
+	for (int i = 0; i < n; i++) {
+		bool later = false;
+		for (int k = i + 1; k < n && !later; k++)
+			later = strcmp(names[i], names[k]) == 0;
+		if (!later)
+			archive_entry_xattr_add_entry(h, names[i], values[i], sizes[i]);
+	}
+	free(names);
+	free(values);
+	free(sizes);
+	archive_entry_free(src);
+}
+
 static struct archive_entry *make_header(const struct ou_layer_entry *e)
 {
 	struct archive_entry *h;
@@ -108,6 +144,7 @@ static struct archive_entry *make_header(const struct ou_layer_entry *e)
 			archive_entry_set_perm(h, e->mode);
 		if (e->type == OU_ENTRY_FILE)
 			archive_entry_set_size(h, e->size);
+		dedupe_xattrs(h);
 		free(name);
 		return h;
 	}
@@ -308,6 +345,7 @@ int ou_layer_writer_add_raw(struct ou_layer_writer *w, struct archive_entry *h,
 		archive_entry_set_size(h, 0);
 		size = 0;
 	}
+	dedupe_xattrs(h);
 	if (archive_write_header(w->a, h) < ARCHIVE_WARN)
 		return tar_error(w->a, &w->s, "add", path, err);
 	while (done < size) {
