@@ -371,3 +371,21 @@ PY
 	entry_is out3 app/a file 1:1 daemon:daemon 0644
 	no_entry out3 etc/passwd
 }
+
+@test "C10: a base entry's security.capability record survives (base layer reused, zstd new layers)" {
+	mkbase base.tar --entry '{"path":"usr/bin/","type":"dir"}' \
+		--entry '{"path":"usr/bin/ping","mode":"0755","content":"ping","pax":{"SCHILY.xattr.security.capability":"hex:0100000200200000000000000000000000000000"}}'
+	printf '[image]\nbase = base.tar\ncompression = zstd\n[user]\nname = app\n[sensitive]\n/usr/bin/ping = 0750\n' >spec.ini
+	build_ok spec.ini
+	check_image out
+	assert_eq "$(config out | jq -r '.rootfs.diff_ids[0]')" "sha256:$(sha256sum base.tar | cut -d' ' -f1)" "diff_ids[0]"
+	# the base layer keeps it, and [sensitive] rewrote the entry keeping every other field
+	local want
+	want=$(python3 -c 'print(bytes.fromhex("0100000200200000000000000000000000000000").decode("utf-8", "surrogateescape"))' | python3 -c 'import sys, json; print(json.dumps(sys.stdin.read().rstrip("\n")))')
+	assert_eq "$(layers out latest get usr/bin/ping --layer 0 | jq -c '.pax["SCHILY.xattr.security.capability"]')" "$want" "base record"
+	assert_eq "$(layers out latest get usr/bin/ping --new | jq -c '.pax["SCHILY.xattr.security.capability"]')" "$want" "rewritten record"
+	# written once: no second spelling (LIBARCHIVE.xattr.*) of the same attribute
+	assert_eq "$(layers out latest get usr/bin/ping --new | jq -c '.pax | keys')" '["SCHILY.xattr.security.capability"]' "PAX keys of the rewritten entry"
+	entry_is out usr/bin/ping file 0:0 root:root 0750 1234567890
+	assert_eq "$(file_in out usr/bin/ping)" ping content
+}

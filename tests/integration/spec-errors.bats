@@ -21,7 +21,7 @@ good_with() {
 		echo "base = base.tar"
 		[ "$where" = image ] && printf '%s\n' "$text"
 		echo "[user]"
-		echo "name = app"
+		if [ "$where" = username ]; then printf '%s\n' "$text"; else echo "name = app"; fi
 		[ "$where" = user ] && printf '%s\n' "$text"
 		echo "[files]"
 		echo "/app = src/"
@@ -93,9 +93,9 @@ bad() {
 	done
 }
 
-@test "gid 0 (the base's root group) for a new group is an error naming root" {
+@test "gid 0 is an error at its line" {
 	printf '[image]\nbase = base.tar\n[user]\nname = app\ngid = 0\n' >spec.ini
-	expect_error_both spec.ini root
+	expect_error_both spec.ini spec.ini:5 gid
 }
 
 @test "booleans other than true and false are errors" {
@@ -142,9 +142,9 @@ bad() {
 @test "user and group names must be valid, and root is refused" {
 	local v
 	for v in Root 1abc 'a b' 'app:x' 'a/b' "$(printf 'a%.0s' {1..33})" '-app' 'ap$p'; do
-		bad user "name = $v" name
+		bad username "name = $v" name
 	done
-	bad user "name = root" root
+	bad username "name = root" root
 	for v in Grp 'g:x' '9g'; do
 		bad user "group = $v" group
 	done

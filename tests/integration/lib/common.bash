@@ -62,15 +62,22 @@ build_ok() {
 	DIGEST=$output
 }
 
-# snapshot DIR: a recursive listing of DIR with types, modes and content hashes, or
-# ABSENT; used to show that a failed build left OUT byte for byte as it was.
+# snapshot DIR: a recursive listing of DIR with names, types, modes, sizes, file mtimes
+# and content hashes, or ABSENT; used to show that a failed build left OUT byte for byte
+# as it was. Folder mtimes are left out: ociuser may stage in OUT and remove its staging
+# folder again, which only touches the folder's mtime.
 snapshot() {
 	local d=$1
 	if [ ! -e "$d" ] && [ ! -L "$d" ]; then
 		echo ABSENT
 		return
 	fi
-	(cd "$d" && find . -printf '%p %y %m %s %T@\n' | LC_ALL=C sort &&
+	if [ ! -d "$d" ]; then
+		stat -c '%F %a %s %Y' "$d" && sha256sum <"$d"
+		return
+	fi
+	(cd "$d" && find . -printf '%p %y %m %s\n' | LC_ALL=C sort &&
+		find . ! -type d -printf '%p %T@\n' | LC_ALL=C sort &&
 		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
 }
 
@@ -104,12 +111,13 @@ expect_error_both() {
 	OUT="$T/out2" expect_error "$spec" "$@"
 }
 
-# good_layout DIR: a layout with one image tagged 'keep', from the standard base.
+# good_layout DIR: a layout with one image tagged 'keep', from the standard base
+# (good-base.tar, so tests may change base.tar).
 good_layout() {
-	[ -f "$T/base.tar" ] || mkbase "$T/base.tar"
+	[ -f "$T/good-base.tar" ] || mkbase "$T/good-base.tar"
 	cat >"$T/good.ini" <<INI
 [image]
-base = base.tar
+base = good-base.tar
 tag = keep
 [user]
 name = keeper
@@ -167,9 +175,16 @@ config() {
 	layers "$1" "${2:-latest}" config
 }
 
-# check_image OUT [TAG]: layers.py check (digests, media types, diff_ids, parents, ...).
+# check_image OUT [TAG] [--base-layers N]: layers.py check (digests, media types,
+# diff_ids, parents, ...); N is how many layers come from the base (default 1).
 check_image() {
-	run layers "$1" "${2:-latest}" check
+	local out=$1 tag=latest
+	shift
+	if [ $# -gt 0 ] && [[ $1 != --* ]]; then
+		tag=$1
+		shift
+	fi
+	run layers "$out" "$tag" "$@" check
 	[ "$status" -eq 0 ] || fail "layers.py check failed:" "$output"
 }
 
