@@ -92,6 +92,55 @@ static const char *pick_shell(const struct ou_base *base)
 	return NULL;
 }
 
+/*
+ * The first folder on the way to @dir (absolute) that @uid:@gid cannot
+ * search, with its owner and mode, as the final image has it; NULL when
+ * every one can be entered (or does not exist: runtimes create it).
+ */
+static char *unreachable_dir(const struct ou_base *base, const struct ou_plan *plan,
+			     const char *dir, uint32_t uid, uint32_t gid)
+{
+	_cleanup_free_ char *path = NULL;
+	char *p;
+
+	if (ou_base_resolve(base, dir[0] == '/' ? dir + 1 : dir, true, &path, NULL) < 0)
+		return NULL;
+	for (p = path;; p++) {
+		char saved = *p;
+		const struct ou_layer_entry *e;
+		const struct ou_base_node *n;
+		unsigned mode;
+		uint32_t ou, og;
+
+		if (saved != '/' && saved != '\0')
+			continue;
+		*p = '\0';
+		e = ou_layer_list_find(&plan->app, path);
+		if (!e)
+			e = ou_layer_list_find(&plan->accounts, path);
+		n = e ? NULL : ou_base_lookup(base, path);
+		if (e || n) {
+			mode = e ? e->mode : n->mode;
+			ou = e ? e->uid : n->uid;
+			og = e ? e->gid : n->gid;
+			if (e && e->base) {
+				/* a base entry rewritten keeps the base's owner */
+				n = ou_base_lookup(base, path);
+				ou = n ? n->uid : ou;
+				og = n ? n->gid : og;
+			}
+			if (!(uid == ou ? mode & 0100 : gid == og ? mode & 0010 : mode & 0001)) {
+				char *msg = xasprintf("'/%s' (%u:%u, mode %04o)", path, ou, og, mode);
+				*p = saved;
+				return msg;
+			}
+		}
+		*p = saved;
+		if (!saved)
+			return NULL;
+	}
+}
+
 static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
 		       enum ou_blob_codec codec, const char *created_by,
 		       struct ou_image_layer *ret, struct ou_error **err)
@@ -385,6 +434,21 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			goto out;
 		for (size_t i = 0; i < plan->n_warnings; i++)
 			ou_strv_push(&res->messages, &res->n_messages, plan->warnings[i]);
+	}
+	{
+		/* A WorkingDir the user cannot enter fails at container start: say so now. */
+		const char *wd = spec->workdir.str;
+		_cleanup_free_ char *bad = NULL;
+		if (!wd)
+			wd = ou_json_get_string(
+				json_object_get(ou_base_config(base), "config"), "WorkingDir");
+		if (wd && wd[0] == '/')
+			bad = unreachable_dir(base, plan, wd, ao.uid, ao.gid);
+		if (bad)
+			note(res,
+			     "warning: %s: the user (uid %u, gid %u) cannot enter the working "
+			     "directory '%s': %s is not searchable for it",
+			     spec->path, ao.uid, ao.gid, wd, bad);
 	}
 
 	if (spec->squash) {
