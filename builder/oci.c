@@ -650,6 +650,13 @@ static int make_index(const json_t *existing, const struct ou_descriptor *manife
 }
 
 /* Publishes into the locked, inspected OUT (out->out_fd). */
+/*
+ * Adds the staged image to an existing OUT. Everything that needs space is
+ * written in the staging folder first (index.json, oci-layout); only then
+ * are blobs renamed in, which needs none, and index.json renamed over the
+ * old one, last. On any failure what was added to OUT is taken out again,
+ * so OUT stays as it was.
+ */
 static int merge_into_out(struct ou_oci_out *out, char **blobs, size_t n_blobs,
                           const struct ou_descriptor *manifest, const char *tag,
                           struct ou_error **err)
@@ -660,55 +667,74 @@ static int merge_into_out(struct ou_oci_out *out, char **blobs, size_t n_blobs,
 	_cleanup_free_ char *d_layout = xasprintf("%s/oci-layout", out->path);
 	_cleanup_close_ int blobs_fd = -1, sha_fd = -1;
 	_cleanup_json_ json_t *index = NULL;
+	_cleanup_free_ bool *moved = xcalloc(n_blobs + 1, sizeof(bool));
+	bool made_blobs = false, made_sha = false, made_layout = false;
 	int r;
 
-	r = open_or_make_dir(out->out_fd, "blobs", d_blobs, &blobs_fd, err);
-	if (r < 0)
-		return r;
-	r = open_or_make_dir(blobs_fd, "sha256", d_sha, &sha_fd, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n_blobs; i++) {
-		/* A blob already there has the same content: its name is its digest. */
-		if (faccessat(sha_fd, blobs[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			continue;
-		if (renameat(out->blob_fd, blobs[i], sha_fd, blobs[i]) < 0)
-			return ou_error_set(err, errno,
-			                    "cannot move blob 'sha256:%s' into '%s': %s", blobs[i],
-			                    d_sha, strerror(errno));
-	}
-	r = sync_dir(sha_fd, d_sha, err);
-	if (r < 0)
-		return r;
-	r = sync_dir(blobs_fd, d_blobs, err);
-	if (r < 0)
-		return r;
-	r = check_image_blobs(sha_fd, manifest, err);
-	if (r < 0)
-		return r;
-
-	if (!out->has_layout_file) {
-		_cleanup_json_ json_t *layout = make_layout_file();
-
-		r = write_json_at(out->staging_fd, "oci-layout", d_layout, layout, err);
-		if (r < 0)
-			return r;
-		if (renameat(out->staging_fd, "oci-layout", out->out_fd, "oci-layout") < 0)
-			return ou_error_set(err, errno, "cannot create '%s': %s", d_layout,
-			                    strerror(errno));
-	}
-
-	/* Last: index.json, written whole beside OUT and renamed over the old one. */
 	r = make_index(out->index, manifest, tag, &index, err);
 	if (r < 0)
 		return r;
 	r = write_json_at(out->staging_fd, "index.json", d_index, index, err);
 	if (r < 0)
 		return r;
-	if (renameat(out->staging_fd, "index.json", out->out_fd, "index.json") < 0)
-		return ou_error_set(err, errno, "cannot replace '%s': %s", d_index,
-		                    strerror(errno));
+	if (!out->has_layout_file) {
+		_cleanup_json_ json_t *layout = make_layout_file();
+
+		r = write_json_at(out->staging_fd, "oci-layout", d_layout, layout, err);
+		if (r < 0)
+			return r;
+	}
+	made_blobs = faccessat(out->out_fd, "blobs", F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+	r = open_or_make_dir(out->out_fd, "blobs", d_blobs, &blobs_fd, err);
+	if (r < 0)
+		goto undo;
+	made_sha = faccessat(blobs_fd, "sha256", F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+	r = open_or_make_dir(blobs_fd, "sha256", d_sha, &sha_fd, err);
+	if (r < 0)
+		goto undo;
+	for (size_t i = 0; i < n_blobs; i++) {
+		/* A blob already there has the same content: its name is its digest. */
+		if (faccessat(sha_fd, blobs[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (renameat(out->blob_fd, blobs[i], sha_fd, blobs[i]) < 0) {
+			r = ou_error_set(err, errno, "cannot move blob 'sha256:%s' into '%s': %s",
+			                 blobs[i], d_sha, strerror(errno));
+			goto undo;
+		}
+		moved[i] = true;
+	}
+	r = sync_dir(sha_fd, d_sha, err);
+	if (r >= 0)
+		r = sync_dir(blobs_fd, d_blobs, err);
+	if (r >= 0)
+		r = check_image_blobs(sha_fd, manifest, err);
+	if (r < 0)
+		goto undo;
+	if (!out->has_layout_file) {
+		if (renameat(out->staging_fd, "oci-layout", out->out_fd, "oci-layout") < 0) {
+			r = ou_error_set(err, errno, "cannot create '%s': %s", d_layout,
+			                 strerror(errno));
+			goto undo;
+		}
+		made_layout = true;
+	}
+	/* Last: index.json, renamed over the old one. */
+	if (renameat(out->staging_fd, "index.json", out->out_fd, "index.json") < 0) {
+		r = ou_error_set(err, errno, "cannot replace '%s': %s", d_index, strerror(errno));
+		goto undo;
+	}
 	return sync_dir(out->out_fd, out->path, err);
+undo:
+	for (size_t i = 0; i < n_blobs; i++)
+		if (moved[i])
+			unlinkat(sha_fd, blobs[i], 0);
+	if (made_layout)
+		unlinkat(out->out_fd, "oci-layout", 0);
+	if (made_sha && blobs_fd >= 0)
+		unlinkat(blobs_fd, "sha256", AT_REMOVEDIR);
+	if (made_blobs)
+		unlinkat(out->out_fd, "blobs", AT_REMOVEDIR);
+	return r;
 }
 
 /* OUT was missing at open: complete the staging folder and rename it to OUT. */
@@ -985,7 +1011,7 @@ static int make_env(const struct ou_image_info *info, const json_t *base_env, js
 			                    info->home);
 		if (strcmp(env[i], home) != 0) {
 			_cleanup_free_ char *note =
-			        xasprintf("%s from the base image replaced by the user's home: %s",
+			        xasprintf("note: %s from the base image replaced by the user's home: %s",
 			                  env[i], home);
 			ou_strv_push(notes, n_notes, note);
 		}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The parts of cases C02, C08, C16 (and the podman runtime checks) on oci: bases and
 # squash that oci-base.bats and squash.bats do not cover: an inherited User replaced by
-# the numeric uid, the HOME note's prefix, an inherited WorkingDir (no warning), and the
+# the numeric uid, the HOME note's prefix, an inherited WorkingDir (a warning), and the
 # long-name tree squashed.
 
 load lib/common
@@ -38,7 +38,7 @@ JSON
 @test "C08 F: the HOME note is an 'ociuser: note:' line; a spec env HOME is kept with no note" {
 	mkoci base <<'JSON'
 {"images": [{"tag": "latest", "layers": [{"preset": "standard", "entries": [{"path": "root/", "type": "dir", "mode": "0700"}]}],
-  "config": {"Env": ["PATH=/usr/bin:/bin", "HOME=/root"], "WorkingDir": "/root"}}]}
+  "config": {"Env": ["PATH=/usr/bin:/bin", "HOME=/root"]}}]}
 JSON
 	printf '[image]\nbase = oci:base\n[user]\nname = app\nuid = 10001\ngid = 10001\n' >spec.ini
 	build_ok spec.ini
@@ -54,7 +54,7 @@ JSON
 	[ -z "$stderr" ] || fail "-q printed: $stderr"
 }
 
-@test "C08 G: an inherited WorkingDir is kept without a warning; workdir overrides it" {
+@test "C08 G: an inherited WorkingDir the user cannot enter is kept, with a warning naming it" {
 	mkoci base <<'JSON'
 {"images": [{"tag": "latest", "layers": [{"preset": "standard", "entries": [{"path": "root/", "type": "dir", "mode": "0700"}, {"path": "srv/", "type": "dir"}]}],
   "config": {"WorkingDir": "/root"}}]}
@@ -62,10 +62,13 @@ JSON
 	printf '[image]\nbase = oci:base\n[user]\nname = app\n' >spec.ini
 	build_ok spec.ini
 	assert_eq "$(config out | jq -r .config.WorkingDir)" /root WorkingDir
-	assert_not_contains "$stderr" "warning"
+	assert_contains "$stderr" "ociuser: warning:"
+	assert_contains "$stderr" "'/root'"
+	# a workdir the user can enter: no warning
 	printf '[image]\nbase = oci:base\nworkdir = /srv\n[user]\nname = app\n' >spec2.ini
 	build_ok spec2.ini "$T/out2"
 	assert_eq "$(config out2 | jq -r .config.WorkingDir)" /srv WorkingDir
+	assert_not_contains "$stderr" "warning"
 }
 
 @test "C16: long and odd names again with squash = true" {
