@@ -330,8 +330,10 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 
 	for (size_t i = 0; i < ELEMENTSOF(account_paths); i++) {
 		r = read_account_file(base, account_paths[i], false, &acc[i], err);
-		if (r < 0)
+		if (r < 0) {
+			ou_error_prefix(err, "%s", ou_base_name(base));
 			goto out;
+		}
 	}
 	{
 		struct account_text t = {0};
@@ -340,8 +342,10 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		defs = t.data;
 		defs_len = t.len;
 		defs_present = t.present;
-		if (r < 0)
+		if (r < 0) {
+			ou_error_prefix(err, "%s", ou_base_name(base));
 			goto out;
+		}
 	}
 
 	shell = spec->shell.str;
@@ -392,8 +396,12 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			glines[i] = spec->groups[i].line;
 		}
 		r = ou_userdb_apply(&in, &req, &ao, err);
-		if (r < 0)
+		if (r < 0) {
+			/* Faults of the base's own files: say which base. */
+			if ((*err)->code == EBADMSG || (*err)->code == EFBIG)
+				ou_error_prefix(err, "%s", ou_base_name(base));
 			goto out;
+		}
 	}
 
 	if (ao.uid > ROOTLESS_MAX_ID || ao.gid > ROOTLESS_MAX_ID)

@@ -112,7 +112,9 @@ skopeo_ok() {
 	local out=$T/out
 	cp -a "$F/L0" "$out"
 
-	# T: the wall time of the build that gets killed, into a copy of the layout.
+	# T: the wall time of the build that gets killed, into a copy of the layout (the
+	# fastest of 3, so that a busy machine calming down does not let most of the late
+	# kills come after the build is over).
 	local tb
 	cp -a "$F/L0" "$T/timing"
 	tb=$(killpoints time 3 -- "$OCIUSER" build "$F/one-b.ini" -o "$T/timing" -t one --source-date-epoch "$EPOCH")
@@ -220,7 +222,7 @@ skopeo_ok() {
 }
 
 @test "two builds into the same OUT at once both succeed, OUT existing or missing (the lock)" {
-	local out=$T/out round a b ra rb pa pb d1 d2
+	local out=$T/out round a b ra rb pa pb d1 d2 n both_staged=0
 	declare -A want=()
 	for round in 1 2 3 4 5 6; do
 		# Odd rounds start with no OUT: both stage beside it and race to create it.
@@ -233,6 +235,23 @@ skopeo_ok() {
 		pa=$!
 		"$OCIUSER" build "$F/new.ini" -o "$out" -t "$b" --source-date-epoch "$EPOCH" >"$T/$b.out" 2>"$T/$b.err" &
 		pb=$!
+		if [ $((round % 2)) -eq 1 ]; then
+			# Did both see OUT missing and stage beside it? (Both then race to rename.)
+			n=$("$PY" -c 'import os, sys, time
+pa, pb, parent, pre = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def alive(p):
+    try:
+        with open("/proc/%d/stat" % p) as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+most = 0
+while alive(pa) or alive(pb):
+    most = max(most, sum(1 for n in os.listdir(parent) if n.startswith(pre)))
+    time.sleep(0.002)
+print(most)' "$pa" "$pb" "$T" ".out.ociuser-")
+			[ "$n" -lt 2 ] || both_staged=$((both_staged + 1))
+		fi
 		ra=0 rb=0
 		wait "$pa" || ra=$?
 		wait "$pb" || rb=$?
@@ -251,6 +270,7 @@ skopeo_ok() {
 		skopeo_ok "$out" "$a"
 		skopeo_ok "$out" "$b" copy
 	done
+	note "OUT missing at the start: both builds staged beside it at once in $both_staged of 3 rounds"
 	# Three at once into a missing OUT.
 	rm -rf "$out"
 	local pids=() tags=(x1 x2 x3) specs=("$F/one-a.ini" "$F/one-b.ini" "$F/new.ini") k rc

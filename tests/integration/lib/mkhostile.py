@@ -361,14 +361,25 @@ def cmd_garbage(a):
     write_out(a.out, data)
 
 
-def lenient_decompress(data):
-    """(uncompressed bytes hashed, media type suffix) for @data, tolerating damage."""
+def lenient_decompress(path):
+    """(sha256 of the bytes of @path as far as they decompress, media type suffix), in
+    constant memory; a wrong gzip trailer (CRC, ISIZE) or a cut stream is not an error."""
     import hashlib
     h = hashlib.sha256()
-    if data[:2] == b"\x1f\x8b":
-        # Raw inflate after the header, so that a wrong trailer (CRC, ISIZE) is ignored.
-        off = 10
-        flags = data[3]
+    with open(path, "rb") as f:
+        head = f.read(4)
+        f.seek(0)
+        if head[:4] == b"\x28\xb5\x2f\xfd":
+            r = subprocess.run(["zstd", "-dcq"], stdin=f, stdout=subprocess.PIPE)
+            h.update(r.stdout)
+            return "sha256:" + h.hexdigest(), "+zstd"
+        if head[:2] != b"\x1f\x8b":
+            for c in iter(lambda: f.read(1 << 20), b""):
+                h.update(c)
+            return "sha256:" + h.hexdigest(), ""
+        # Raw inflate after the header, so that the trailer is never checked.
+        data = f.read(1 << 16)
+        off, flags = 10, data[3]
         if flags & 4:
             off += 2 + int.from_bytes(data[off:off + 2], "little")
         for bit in (8, 16):
@@ -377,17 +388,16 @@ def lenient_decompress(data):
         if flags & 2:
             off += 2
         d = zlib.decompressobj(-15)
+        c = data[off:]
         try:
-            h.update(d.decompress(data[off:]))
+            while c and not d.eof:
+                while c and not d.eof:
+                    h.update(d.decompress(c, 1 << 24))
+                    c = d.unconsumed_tail
+                c = f.read(1 << 16)
         except zlib.error:
             pass
         return "sha256:" + h.hexdigest(), "+gzip"
-    if data[:4] == b"\x28\xb5\x2f\xfd":
-        r = subprocess.run(["zstd", "-dcq"], input=data, capture_output=True)
-        h.update(r.stdout)
-        return "sha256:" + h.hexdigest(), "+zstd"
-    h.update(data)
-    return "sha256:" + h.hexdigest(), ""
 
 
 def cmd_oci_layer(a):
@@ -415,12 +425,17 @@ def cmd_oci_layer(a):
         man = json.load(f)
     with open(blob_path(man["config"]["digest"])) as f:
         cfg = json.load(f)
-    with open(a.file, "rb") as f:
-        data = f.read()
-    diff_id, suffix = lenient_decompress(data)
+    diff_id, suffix = lenient_decompress(a.file)
     if a.diff_id:
         diff_id = a.diff_id
-    d, size = put(data)
+    h = hashlib.sha256()
+    size = 0
+    with open(a.file, "rb") as f:
+        for c in iter(lambda: f.read(1 << 20), b""):
+            h.update(c)
+            size += len(c)
+    d = "sha256:" + h.hexdigest()
+    shutil.copyfile(a.file, blob_path(d))
     man["layers"][a.n] = {"mediaType": "application/vnd.oci.image.layer.v1.tar" + suffix,
                           "digest": d, "size": size}
     cfg["rootfs"]["diff_ids"][a.n] = diff_id
@@ -442,22 +457,25 @@ class Reader:
         self.f.seek(0)
         self.d = zlib.decompressobj(31) if self.gz else None
         self.buf = b""
+        self.off = 0
         self.pos = 0
         self.h = hashlib.sha256()
         self.pending = b""
 
     def _more(self, want):
+        if self.off:
+            self.buf = self.buf[self.off:]
+            self.off = 0
         while len(self.buf) < want:
             if self.gz:
-                if self.pending:
-                    out = self.d.decompress(self.pending, 1 << 22)
-                    self.pending = self.d.unconsumed_tail
-                else:
-                    c = self.f.read(1 << 16)
-                    if not c:
+                if self.d.eof:
+                    return
+                if not self.pending:
+                    self.pending = self.f.read(1 << 16)
+                    if not self.pending:
                         return
-                    out = self.d.decompress(c, 1 << 22)
-                    self.pending = self.d.unconsumed_tail
+                out = self.d.decompress(self.pending, 1 << 22)
+                self.pending = self.d.unconsumed_tail
             else:
                 out = self.f.read(1 << 22)
                 if not out:
@@ -466,8 +484,10 @@ class Reader:
             self.buf += out
 
     def read(self, n):
-        self._more(n)
-        out, self.buf = self.buf[:n], self.buf[n:]
+        if len(self.buf) - self.off < n:
+            self._more(n)
+        out = self.buf[self.off:self.off + n]
+        self.off += len(out)
         self.pos += len(out)
         return out
 
