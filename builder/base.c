@@ -66,6 +66,9 @@ struct pass {
 	struct ou_sha256 *file_hash;
 	int64_t file_size;
 	struct ou_sha256 *diff;
+	int64_t tar_bytes; /* uncompressed bytes the layer really has */
+	int64_t tar_end;   /* tar_bytes when the stream ended, or -1 */
+	unsigned padding;  /* zero bytes still to give the tar reader after the end */
 	struct archive *raw;
 	struct ou_error *err; /* first failure inside a callback */
 	ou_base_entry_fn fn;
@@ -136,11 +139,34 @@ static la_ssize_t file_in(struct archive *a, void *data, const void **buf)
 	return n;
 }
 
+/*
+ * Some writers (umoci 0.4's insert among them) end a layer right after the
+ * last file's data, without the block padding and the end-of-archive
+ * blocks, and the Go readers every runtime uses accept that. So once the
+ * stream ends the tar reader gets up to three blocks of zeros, which are
+ * not part of the layer (nor of its diff_id); an entry whose data reaches
+ * past the real end is still an error (see content_complete()).
+ */
+#define TAIL_PADDING (3 * 512)
+
 static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 {
 	struct pass *p = data;
-	la_ssize_t n = archive_read_data(p->raw, p->rawbuf, sizeof(p->rawbuf));
+	la_ssize_t n;
 
+	if (p->tar_end >= 0) {
+		n = p->padding < sizeof(p->rawbuf) ? p->padding : (la_ssize_t)sizeof(p->rawbuf);
+		memset(p->rawbuf, 0, (size_t)n);
+		p->padding -= (unsigned)n;
+		*buf = p->rawbuf;
+		return n;
+	}
+	n = archive_read_data(p->raw, p->rawbuf, sizeof(p->rawbuf));
+	if (n == 0) {
+		p->tar_end = p->tar_bytes;
+		p->padding = TAIL_PADDING;
+		return tar_in(a, data, buf);
+	}
 	if (n < 0) {
 		if (!p->err)
 			ou_error_set(&p->err, EBADMSG, "%s", archive_error_string(p->raw));
@@ -148,6 +174,7 @@ static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 		return -1;
 	}
 	if (n > 0) {
+		p->tar_bytes += n;
 		ou_sha256_update(p->diff, p->rawbuf, (size_t)n);
 		if (p->reencode &&
 		    ou_blob_writer_write(p->reencode, p->rawbuf, (size_t)n, &p->err) < 0) {
@@ -420,6 +447,7 @@ static int run_pass(struct pass *p, struct ou_error **err)
 	struct archive_entry *e;
 	_cleanup_free_ char *last_name = NULL;
 	uint64_t ordinal = 0;
+	int64_t data_end;
 	const void *buf;
 	int r;
 
@@ -428,6 +456,9 @@ static int run_pass(struct pass *p, struct ou_error **err)
 		return ou_error_set(err, errno, "cannot open %s: %s", s->display, strerror(errno));
 	p->file_hash = ou_sha256_new();
 	p->diff = ou_sha256_new();
+	p->tar_bytes = 0;
+	p->tar_end = -1;
+	p->padding = 0;
 	p->raw = archive_read_new();
 	archive_read_support_filter_all(p->raw);
 	archive_read_support_format_raw(p->raw);
@@ -460,15 +491,23 @@ static int run_pass(struct pass *p, struct ou_error **err)
 		}
 		free(last_name);
 		last_name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
+		data_end = archive_filter_bytes(t, 0) +
+			   (archive_entry_size_is_set(e) ? archive_entry_size(e) : 0);
 		r = handle_entry(p, t, e, ordinal, err);
-		if (r < 0)
-			goto out;
-		if (archive_read_data_skip(t) < ARCHIVE_WARN) {
+		if (r >= 0 && archive_read_data_skip(t) < ARCHIVE_WARN)
 			r = ou_error_set(err, EBADMSG, "%s is corrupt in entry '%s': %s",
 					 s->display, last_name,
 					 p->err ? p->err->message : archive_error_string(t));
+		/* Zeros given after the end never stand in for an entry's data. */
+		if (p->tar_end >= 0 && data_end > p->tar_end)
+			r = ou_error_set(err, EBADMSG,
+					 "%s is truncated: entry '%s' needs %lld bytes of data, the "
+					 "layer ends %lld bytes short",
+					 s->display, last_name,
+					 (long long)archive_entry_size(e),
+					 (long long)(data_end - p->tar_end));
+		if (r < 0)
 			goto out;
-		}
 	}
 	/* The diff_id covers every uncompressed byte, padding after the end marker too. */
 	for (;;) {
