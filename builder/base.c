@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "ociuser/base.h"
 #include "ociuser/digest.h"
@@ -67,6 +68,7 @@ struct pass {
 	int64_t file_size;
 	struct ou_sha256 *diff;
 	int64_t tar_bytes; /* uncompressed bytes the layer really has */
+	uLong crc;         /* CRC-32 of those bytes, for the gzip trailer */
 	int64_t tar_end;   /* tar_bytes when the stream ended, or -1 */
 	unsigned padding;  /* zero bytes still to give the tar reader after the end */
 	struct archive *raw;
@@ -175,6 +177,7 @@ static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 	}
 	if (n > 0) {
 		p->tar_bytes += n;
+		p->crc = crc32(p->crc, (const Bytef *)p->rawbuf, (uInt)n);
 		ou_sha256_update(p->diff, p->rawbuf, (size_t)n);
 		if (p->reencode &&
 		    ou_blob_writer_write(p->reencode, p->rawbuf, (size_t)n, &p->err) < 0) {
@@ -316,7 +319,7 @@ static int record(struct pass *p, struct archive *t, struct archive_entry *e, co
 {
 	struct ou_base *b = p->base;
 	const struct source *s = &b->src[p->layer];
-	bool captured = ou_strmap_get(&b->capture, rel) != NULL;
+	uintptr_t captured = (uintptr_t)ou_strmap_get(&b->capture, rel);
 	struct ou_base_node *n, *old;
 	int r;
 
@@ -330,10 +333,21 @@ static int record(struct pass *p, struct archive *t, struct archive_entry *e, co
 	n->gid = (uint32_t)archive_entry_gid(e);
 	n->size = archive_entry_size(e);
 	if (n->type == OU_ENTRY_HARDLINK) {
+		const struct ou_base_node *target;
 		r = ou_path_from_tar(archive_entry_hardlink(e), &n->link, err);
 		if (r < 0) {
 			node_free(n);
 			return ou_error_prefix(err, "%s: hard link '%s'", s->display, name);
+		}
+		/* Extractors link to what is already there: the target comes first, same layer. */
+		target = ou_strmap_get(&b->nodes, n->link);
+		if (!target || target->layer != p->layer || target->type == OU_ENTRY_DIR) {
+			r = ou_error_set(err, EBADMSG,
+					 "%s: hard link '%s' points to '%s', which is not a file "
+					 "earlier in the same layer",
+					 s->display, name, n->link);
+			node_free(n);
+			return r;
 		}
 	} else if (n->type == OU_ENTRY_SYMLINK) {
 		const char *target = archive_entry_symlink(e);
@@ -341,7 +355,9 @@ static int record(struct pass *p, struct archive *t, struct archive_entry *e, co
 	}
 	if (captured || (n->type == OU_ENTRY_DIR && b->keep_dir_headers))
 		n->entry = archive_entry_clone(e);
-	if (captured && n->type == OU_ENTRY_FILE) {
+	/* A file read into memory later is not even copied when it is too big for that. */
+	if (captured && n->type == OU_ENTRY_FILE &&
+	    (captured == 1 || n->size <= OU_MAX_CAPTURE_MEMORY)) {
 		r = spill(t, n, name, s, err);
 		if (r < 0) {
 			node_free(n);
@@ -411,6 +427,32 @@ static int replay(struct pass *p, struct archive *t, struct archive_entry *e, co
 	return r;
 }
 
+/* Names no Linux file system can hold are refused: no runtime could unpack them. */
+static int check_name_length(const char *rel, const struct source *s, struct ou_error **err)
+{
+	size_t comp = 0;
+
+	if (strlen(rel) >= 4096)
+		return ou_error_set(err, EBADMSG,
+				    "%s: an entry's name is %zu bytes long (starting '%.64s'); Linux "
+				    "paths end at 4095",
+				    s->display, strlen(rel), rel);
+	for (const char *c = rel;; c++) {
+		if (*c == '/' || !*c) {
+			if (comp > 255)
+				return ou_error_set(err, EBADMSG,
+						    "%s: entry '%.200s' has a name component of %zu "
+						    "bytes; Linux names end at 255",
+						    s->display, rel, comp);
+			comp = 0;
+			if (!*c)
+				return 0;
+		} else {
+			comp++;
+		}
+	}
+}
+
 static int handle_entry(struct pass *p, struct archive *t, struct archive_entry *e,
 			uint64_t ordinal, struct ou_error **err)
 {
@@ -426,6 +468,9 @@ static int handle_entry(struct pass *p, struct archive *t, struct archive_entry 
 	r = ou_path_from_tar(name, &rel, err);
 	if (r < 0)
 		return ou_error_prefix(err, "%s", s->display);
+	r = check_name_length(rel, s, err);
+	if (r < 0)
+		return r;
 	if (whiteout(p, rel))
 		return 0;
 	switch (p->mode) {
@@ -457,6 +502,7 @@ static int run_pass(struct pass *p, struct ou_error **err)
 	p->file_hash = ou_sha256_new();
 	p->diff = ou_sha256_new();
 	p->tar_bytes = 0;
+	p->crc = crc32(0L, Z_NULL, 0);
 	p->tar_end = -1;
 	p->padding = 0;
 	p->raw = archive_read_new();
@@ -585,6 +631,88 @@ static char *link_blob(const struct source *s, int blob_dirfd)
 }
 
 /*
+ * Checks every member of the gzip file @s with zlib, which verifies each
+ * member's CRC-32 and length; zero bytes after the last member are allowed
+ * (some writers pad), anything else is not.
+ */
+static int check_gzip_members(const struct source *s, struct ou_error **err)
+{
+	_cleanup_close_ int fd = open(s->file, O_RDONLY | O_CLOEXEC);
+	unsigned char in[65536], out[65536];
+	z_stream z = {0};
+	bool between = false, padding = false;
+	int zr = Z_OK, r = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return ou_error_set(err, errno, "cannot open %s: %s", s->display, strerror(errno));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return ou_error_set(err, ENOMEM, "cannot start zlib");
+	while (r == 0 && (n = read(fd, in, sizeof(in))) > 0) {
+		z.next_in = in;
+		z.avail_in = (uInt)n;
+		while (z.avail_in > 0) {
+			if (between) {
+				/* After a member: another member, or zero padding to the end. */
+				unsigned char c = *z.next_in;
+				if (c == 0) {
+					padding = true;
+					z.next_in++;
+					z.avail_in--;
+					continue;
+				}
+				if (padding || c != 0x1f) {
+					r = ou_error_set(err, EBADMSG,
+							 "%s has bytes after its gzip stream", s->display);
+					break;
+				}
+				inflateReset(&z);
+				between = false;
+			}
+			z.next_out = out;
+			z.avail_out = sizeof(out);
+			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr == Z_STREAM_END) {
+				between = true;
+				continue;
+			}
+			if (zr != Z_OK && zr != Z_BUF_ERROR) {
+				r = ou_error_set(err, EBADMSG, "%s is not a valid gzip stream: %s",
+						 s->display, z.msg ? z.msg : "corrupt data");
+				break;
+			}
+		}
+	}
+	if (r == 0 && !between)
+		r = ou_error_set(err, EBADMSG, "%s: its gzip stream is cut short", s->display);
+	inflateEnd(&z);
+	return r;
+}
+
+/*
+ * libarchive does not check gzip trailers, but the Go readers every
+ * runtime uses do, so a reused gzip layer must have a right one. The
+ * usual single member is checked against the CRC computed on the way;
+ * anything else is checked member by member.
+ */
+static int check_gzip_trailer(const struct source *s, const struct pass *p, struct ou_error **err)
+{
+	_cleanup_close_ int fd = open(s->file, O_RDONLY | O_CLOEXEC);
+	unsigned char t[8];
+	uint32_t crc, isize;
+
+	if (fd >= 0 && p->file_size >= 18 && pread(fd, t, 8, p->file_size - 8) == 8) {
+		crc = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
+		      (uint32_t)t[3] << 24;
+		isize = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 |
+			(uint32_t)t[7] << 24;
+		if (crc == (uint32_t)p->crc && isize == (uint32_t)p->tar_bytes)
+			return 0;
+	}
+	return check_gzip_members(s, err);
+}
+
+/*
  * A layer that failed to read: when its bytes do not match its digest,
  * that is the fault to report (a flipped byte makes gzip fail first).
  */
@@ -667,7 +795,9 @@ static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blo
 			r = ou_error_set(err, EBADMSG, "%s has %lld bytes, its descriptor says %lld",
 					 s->display, (long long)p->file_size,
 					 (long long)s->want_size);
-		else if (s->want_diff_id && strcmp(diff, s->want_diff_id) != 0)
+		else if (l->reused && code == ARCHIVE_FILTER_GZIP && count == 1)
+			r = check_gzip_trailer(s, p, err);
+		if (r >= 0 && s->want_diff_id && strcmp(diff, s->want_diff_id) != 0)
 			r = ou_error_set(err, EBADMSG,
 					 "%s: its uncompressed bytes hash to %s, but the config's "
 					 "rootfs.diff_ids says %s",
@@ -984,6 +1114,8 @@ int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base
 	b->keep_dir_headers = o->keep_dir_headers;
 	for (size_t i = 0; i < o->n_capture; i++)
 		ou_strmap_put(&b->capture, o->capture[i], (void *)1);
+	for (size_t i = 0; i < o->n_capture_small; i++)
+		ou_strmap_put(&b->capture, o->capture_small[i], (void *)2);
 	if (o->tarball) {
 		const char *slash = strrchr(o->tarball, '/');
 		b->name = xstrdup(slash ? slash + 1 : o->tarball);
@@ -1203,11 +1335,11 @@ int ou_base_read_captured(const struct ou_base *b, const char *path, size_t max,
 				    : n->type == OU_ENTRY_HARDLINK ? "hard link"
 				    : n->type == OU_ENTRY_DIR      ? "directory"
 								   : "special file");
-	if (n->content_fd < 0)
-		return ou_error_set(err, EIO, "base entry '/%s' was not kept", path);
 	if (n->size > (int64_t)max)
 		return ou_error_set(err, EFBIG, "base entry '/%s' is larger than %zu bytes", path,
 				    max);
+	if (n->content_fd < 0)
+		return ou_error_set(err, EIO, "base entry '/%s' was not kept", path);
 	for (;;) {
 		ssize_t got = pread(n->content_fd, buf, sizeof(buf), off);
 		if (got < 0) {

@@ -302,13 +302,12 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		return r;
 
 	/* Everything the build must read from the base is noted in the one pass. */
-	capture = xcalloc(ELEMENTSOF(account_paths) + 1 + spec->n_sensitive, sizeof(char *));
-	for (size_t i = 0; i < ELEMENTSOF(account_paths); i++)
-		capture[n_capture++] = account_paths[i];
-	capture[n_capture++] = login_defs_path;
+	capture = xcalloc(spec->n_sensitive + 1, sizeof(char *));
 	for (size_t i = 0; i < spec->n_sensitive; i++)
 		capture[n_capture++] = spec->sensitive[i].path + 1;
 	{
+		const char *const small[] = {account_paths[0], account_paths[1], account_paths[2],
+					     account_paths[3], login_defs_path};
 		struct ou_base_options bo = {
 			.tarball = spec->base_is_oci ? NULL : spec->base.str,
 			.oci_dir = spec->base_oci_dir,
@@ -319,6 +318,8 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			.recompress = codec,
 			.capture = capture,
 			.n_capture = n_capture,
+			.capture_small = small,
+			.n_capture_small = ELEMENTSOF(small),
 			.keep_dir_headers = spec->squash,
 		};
 		r = ou_base_open(&bo, ou_oci_out_blob_dirfd(out), &base, err);

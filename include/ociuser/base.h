@@ -52,6 +52,9 @@ struct ou_base_options {
 	enum ou_blob_codec recompress; /* for a tarball in xz/bzip2: OU_BLOB_GZIP/ZSTD/TAR */
 	const char *const *capture;    /* paths whose header and content are kept */
 	size_t n_capture;
+	/* paths kept only up to OU_MAX_CAPTURE_MEMORY bytes (files read into memory) */
+	const char *const *capture_small;
+	size_t n_capture_small;
 	bool keep_dir_headers; /* keep every folder's full header (for squash) */
 };
 
