@@ -71,6 +71,11 @@ struct pass {
 	uLong crc;         /* CRC-32 of those bytes, for the gzip trailer */
 	int64_t tar_end;   /* tar_bytes when the stream ended, or -1 */
 	unsigned padding;  /* zero bytes still to give the tar reader after the end */
+	/* The raw header blocks of the entry being read, to check its pax records. */
+	struct ou_strbuf win;
+	int64_t win_start;  /* stream offset of win's first byte */
+	int64_t skip_until; /* entry data before this offset is not kept in win */
+	bool win_overflow;
 	struct archive *raw;
 	struct ou_error *err; /* first failure inside a callback */
 	ou_base_entry_fn fn;
@@ -151,6 +156,184 @@ static la_ssize_t file_in(struct archive *a, void *data, const void **buf)
  */
 #define TAIL_PADDING (3 * 512)
 
+/* Header blocks and pax records larger than this are left to libarchive. */
+#define WINDOW_MAX (4 * 1024 * 1024)
+
+/* Keeps the stream bytes at @off that may be header blocks (not entry data). */
+static void window_add(struct pass *p, int64_t off, const char *buf, size_t n)
+{
+	int64_t end = off + (int64_t)n;
+
+	if (p->win_overflow || end <= p->skip_until)
+		return;
+	if (off < p->skip_until) {
+		buf += p->skip_until - off;
+		n -= (size_t)(p->skip_until - off);
+		off = p->skip_until;
+	}
+	if (!p->win.len || off != p->win_start + (int64_t)p->win.len) {
+		p->win.len = 0;
+		p->win_start = off;
+	}
+	if (p->win.len + n > WINDOW_MAX) {
+		p->win_overflow = true;
+		ou_strbuf_release(&p->win);
+		return;
+	}
+	ou_strbuf_append(&p->win, buf, n);
+}
+
+/* Forgets what comes before @until: the next entry's headers start there. */
+static void window_drop(struct pass *p, int64_t until)
+{
+	if (p->win_overflow) {
+		p->win_overflow = false;
+		p->win.len = 0;
+	} else if (until > p->win_start) {
+		size_t cut = (size_t)(until - p->win_start) < p->win.len
+				     ? (size_t)(until - p->win_start)
+				     : p->win.len;
+		memmove(p->win.buf, p->win.buf + cut, p->win.len - cut);
+		p->win.len -= cut;
+		p->win_start += (int64_t)cut;
+	}
+	p->skip_until = until;
+}
+
+/* A ustar numeric field: octal (NUL/space padded) or base-256; -1 when malformed. */
+static int64_t ustar_number(const unsigned char *f, size_t len)
+{
+	int64_t v = 0;
+	size_t i = 0;
+
+	if (f[0] & 0x80) {
+		if (f[0] != 0x80)
+			return -1;
+		for (i = 1; i < len; i++) {
+			if (v > (INT64_MAX >> 8))
+				return -1;
+			v = (v << 8) | f[i];
+		}
+		return v;
+	}
+	while (i < len && f[i] == ' ')
+		i++;
+	for (; i < len && f[i] >= '0' && f[i] <= '7'; i++) {
+		if (v > (INT64_MAX >> 3))
+			return -1;
+		v = v * 8 + (f[i] - '0');
+	}
+	for (; i < len; i++)
+		if (f[i] != ' ' && f[i] != '\0')
+			return -1;
+	return v;
+}
+
+static bool all_digits(const char *v, size_t len, bool fraction)
+{
+	size_t i = 0;
+	bool dot = false;
+
+	if (fraction && len && v[0] == '-')
+		i++;
+	if (i >= len)
+		return false;
+	for (; i < len; i++) {
+		if (v[i] == '.' && fraction && !dot) {
+			dot = true;
+			continue;
+		}
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Checks pax records as strictly as Go's archive/tar reads them:
+ * "LEN KEY=VALUE\n", LEN the record's exact decimal length, and the
+ * numeric keys numbers. libarchive skips what it cannot parse, but the
+ * base layer is reused as it is, and runtimes would refuse it.
+ */
+static int check_pax(const char *d, size_t len, const char *name, const struct source *s,
+		     struct ou_error **err)
+{
+	static const char *const numeric[] = {"size", "uid", "gid", "devmajor", "devminor"};
+	size_t off = 0;
+
+	while (off < len) {
+		size_t rec = 0, i = off, key, eq;
+		const char *why = NULL;
+
+		while (i < len && d[i] >= '0' && d[i] <= '9' && rec <= len)
+			rec = rec * 10 + (size_t)(d[i++] - '0');
+		if (i == off || i >= len || d[i] != ' ')
+			why = "a record does not start with its length";
+		else if (rec < 5 || rec > len - off)
+			why = "a record's length runs past the header";
+		else if (d[off + rec - 1] != '\n')
+			why = "a record does not end where its length says";
+		if (!why) {
+			key = i + 1;
+			eq = key;
+			while (eq < off + rec - 1 && d[eq] != '=')
+				eq++;
+			if (eq == key || eq >= off + rec - 1)
+				why = "a record has no KEY=VALUE";
+			for (size_t k = 0; !why && k < ELEMENTSOF(numeric); k++)
+				if (eq - key == strlen(numeric[k]) &&
+				    memcmp(d + key, numeric[k], eq - key) == 0 &&
+				    !all_digits(d + eq + 1, off + rec - 2 - eq, false))
+					why = "a numeric record is not a number";
+			if (!why && eq - key == 5 && memcmp(d + key, "mtime", 5) == 0 &&
+			    !all_digits(d + eq + 1, off + rec - 2 - eq, true))
+				why = "its mtime record is not a number";
+		}
+		if (why)
+			return ou_error_set(err, EBADMSG, "%s: entry '%s' has malformed pax records: %s",
+					    s->display, name, why);
+		off += rec;
+	}
+	return 0;
+}
+
+/* Checks the extension headers in front of the entry whose headers span [from, to). */
+static int check_headers(struct pass *p, int64_t from, int64_t to, const char *name,
+			 struct ou_error **err)
+{
+	const struct source *src = &p->base->src[p->layer];
+	const unsigned char *w = (const unsigned char *)p->win.buf;
+	int64_t off = from;
+	int r;
+
+	/* Only what the window holds whole is checked (not after an overflow). */
+	if (p->win_overflow || from < p->win_start ||
+	    to > p->win_start + (int64_t)p->win.len)
+		return 0;
+	while (off + 512 <= to) {
+		const unsigned char *h = w + (off - p->win_start);
+		int64_t size = ustar_number(h + 124, 12);
+		char type = (char)h[156];
+
+		off += 512;
+		if (type != 'x' && type != 'g' && type != 'L' && type != 'K')
+			break;
+		if (size < 0 || size > to - off)
+			return ou_error_set(err, EBADMSG,
+					    "%s: entry '%s' has an extension header whose size is "
+					    "malformed",
+					    src->display, name);
+		if (type == 'x' || type == 'g') {
+			r = check_pax(p->win.buf + (off - p->win_start), (size_t)size, name, src,
+				      err);
+			if (r < 0)
+				return r;
+		}
+		off += (size + 511) / 512 * 512;
+	}
+	return 0;
+}
+
 static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 {
 	struct pass *p = data;
@@ -176,6 +359,7 @@ static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 		return -1;
 	}
 	if (n > 0) {
+		window_add(p, p->tar_bytes, p->rawbuf, (size_t)n);
 		p->tar_bytes += n;
 		p->crc = crc32(p->crc, (const Bytef *)p->rawbuf, (uInt)n);
 		ou_sha256_update(p->diff, p->rawbuf, (size_t)n);
@@ -502,6 +686,10 @@ static int run_pass(struct pass *p, struct ou_error **err)
 	p->file_hash = ou_sha256_new();
 	p->diff = ou_sha256_new();
 	p->tar_bytes = 0;
+	p->win.len = 0;
+	p->win_start = 0;
+	p->skip_until = 0;
+	p->win_overflow = false;
 	p->crc = crc32(0L, Z_NULL, 0);
 	p->tar_end = -1;
 	p->padding = 0;
@@ -539,6 +727,11 @@ static int run_pass(struct pass *p, struct ou_error **err)
 		last_name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
 		data_end = archive_filter_bytes(t, 0) +
 			   (archive_entry_size_is_set(e) ? archive_entry_size(e) : 0);
+		r = check_headers(p, archive_read_header_position(t), archive_filter_bytes(t, 0),
+				  last_name, err);
+		window_drop(p, archive_filter_bytes(t, 0) + (data_end - archive_filter_bytes(t, 0) + 511) / 512 * 512);
+		if (r < 0)
+			goto out;
 		r = handle_entry(p, t, e, ordinal, err);
 		if (r >= 0 && archive_read_data_skip(t) < ARCHIVE_WARN)
 			r = ou_error_set(err, EBADMSG, "%s is corrupt in entry '%s': %s",
@@ -586,6 +779,7 @@ out:
 	close(p->fd);
 	p->fd = -1;
 	p->err = ou_error_free(p->err);
+	ou_strbuf_release(&p->win);
 	return r;
 }
 
