@@ -191,8 +191,8 @@ static void window_drop(struct pass *p, int64_t until)
 		p->win.len = 0;
 	} else if (until > p->win_start) {
 		size_t cut = (size_t)(until - p->win_start) < p->win.len
-				     ? (size_t)(until - p->win_start)
-				     : p->win.len;
+		                     ? (size_t)(until - p->win_start)
+		                     : p->win.len;
 		memmove(p->win.buf, p->win.buf + cut, p->win.len - cut);
 		p->win.len -= cut;
 		p->win_start += (int64_t)cut;
@@ -256,7 +256,7 @@ static bool all_digits(const char *v, size_t len, bool fraction)
  * base layer is reused as it is, and runtimes would refuse it.
  */
 static int check_pax(const char *d, size_t len, const char *name, const struct source *s,
-		     struct ou_error **err)
+                     struct ou_error **err)
 {
 	static const char *const numeric[] = {"size", "uid", "gid", "devmajor", "devminor"};
 	size_t off = 0;
@@ -290,8 +290,9 @@ static int check_pax(const char *d, size_t len, const char *name, const struct s
 				why = "its mtime record is not a number";
 		}
 		if (why)
-			return ou_error_set(err, EBADMSG, "%s: entry '%s' has malformed pax records: %s",
-					    s->display, name, why);
+			return ou_error_set(err, EBADMSG,
+			                    "%s: entry '%s' has malformed pax records: %s",
+			                    s->display, name, why);
 		off += rec;
 	}
 	return 0;
@@ -299,7 +300,7 @@ static int check_pax(const char *d, size_t len, const char *name, const struct s
 
 /* Checks the extension headers in front of the entry whose headers span [from, to). */
 static int check_headers(struct pass *p, int64_t from, int64_t to, const char *name,
-			 struct ou_error **err)
+                         struct ou_error **err)
 {
 	const struct source *src = &p->base->src[p->layer];
 	const unsigned char *w = (const unsigned char *)p->win.buf;
@@ -307,8 +308,7 @@ static int check_headers(struct pass *p, int64_t from, int64_t to, const char *n
 	int r;
 
 	/* Only what the window holds whole is checked (not after an overflow). */
-	if (p->win_overflow || from < p->win_start ||
-	    to > p->win_start + (int64_t)p->win.len)
+	if (p->win_overflow || from < p->win_start || to > p->win_start + (int64_t)p->win.len)
 		return 0;
 	while (off + 512 <= to) {
 		const unsigned char *h = w + (off - p->win_start);
@@ -320,12 +320,12 @@ static int check_headers(struct pass *p, int64_t from, int64_t to, const char *n
 			break;
 		if (size < 0 || size > to - off)
 			return ou_error_set(err, EBADMSG,
-					    "%s: entry '%s' has an extension header whose size is "
-					    "malformed",
-					    src->display, name);
+			                    "%s: entry '%s' has an extension header whose size is "
+			                    "malformed",
+			                    src->display, name);
 		if (type == 'x' || type == 'g') {
 			r = check_pax(p->win.buf + (off - p->win_start), (size_t)size, name, src,
-				      err);
+			              err);
 			if (r < 0)
 				return r;
 		}
@@ -375,7 +375,7 @@ static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 
 /* The compression of @path as libarchive sees it, and how many filters. */
 static int detect_filter(const struct source *s, int *ret_code, int *ret_count, char **ret_name,
-			 struct ou_error **err)
+                         struct ou_error **err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -388,7 +388,7 @@ static int detect_filter(const struct source *s, int *ret_code, int *ret_count, 
 		r = archive_read_next_header(a, &e);
 	if (r < ARCHIVE_WARN) {
 		r = ou_error_set(err, EBADMSG, "cannot read %s: %s", s->display,
-				 archive_error_string(a) ? archive_error_string(a) : "empty file");
+		                 archive_error_string(a) ? archive_error_string(a) : "empty file");
 		archive_read_free(a);
 		return r;
 	}
@@ -400,7 +400,7 @@ static int detect_filter(const struct source *s, int *ret_code, int *ret_count, 
 }
 
 static int spill(struct archive *t, struct ou_base_node *n, const char *name,
-		 const struct source *s, struct ou_error **err)
+                 const struct source *s, struct ou_error **err)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char buf[65536];
@@ -418,8 +418,8 @@ static int spill(struct archive *t, struct ou_base_node *n, const char *name,
 		free(tmpl);
 	}
 	if (fd < 0)
-		return ou_error_set(err, errno, "cannot create a temporary file in '%s': %s", tmpdir,
-				    strerror(errno));
+		return ou_error_set(err, errno, "cannot create a temporary file in '%s': %s",
+		                    tmpdir, strerror(errno));
 	n->content_fd = fd;
 	while ((got = archive_read_data(t, buf, sizeof(buf))) > 0) {
 		const char *q = buf;
@@ -429,8 +429,8 @@ static int spill(struct archive *t, struct ou_base_node *n, const char *name,
 				if (errno == EINTR)
 					continue;
 				return ou_error_set(err, errno,
-						    "cannot keep a copy of entry '%s' of %s: %s",
-						    name, s->display, strerror(errno));
+				                    "cannot keep a copy of entry '%s' of %s: %s",
+				                    name, s->display, strerror(errno));
 			}
 			q += w;
 			got -= w;
@@ -438,7 +438,7 @@ static int spill(struct archive *t, struct ou_base_node *n, const char *name,
 	}
 	if (got < 0)
 		return ou_error_set(err, EBADMSG, "cannot read entry '%s' of %s: %s", name,
-				    s->display, archive_error_string(t));
+		                    s->display, archive_error_string(t));
 	return 0;
 }
 
@@ -467,8 +467,8 @@ static void hide(struct ou_base *b, const char *dir, bool self, unsigned layer)
 
 	while (ou_strmap_next(&b->nodes, &i, &key, &v)) {
 		struct ou_base_node *n = v;
-		bool under = len == 0 ? key[0] != '\0'
-				      : strncmp(key, dir, len) == 0 && key[len] == '/';
+		bool under =
+		        len == 0 ? key[0] != '\0' : strncmp(key, dir, len) == 0 && key[len] == '/';
 		if (!n || n->layer >= layer)
 			continue;
 		if (under || (self && strcmp(key, dir) == 0)) {
@@ -499,7 +499,7 @@ static bool whiteout(struct pass *p, const char *rel)
 }
 
 static int record(struct pass *p, struct archive *t, struct archive_entry *e, const char *name,
-		  const char *rel, uint64_t ordinal, struct ou_error **err)
+                  const char *rel, uint64_t ordinal, struct ou_error **err)
 {
 	struct ou_base *b = p->base;
 	const struct source *s = &b->src[p->layer];
@@ -527,9 +527,9 @@ static int record(struct pass *p, struct archive *t, struct archive_entry *e, co
 		target = ou_strmap_get(&b->nodes, n->link);
 		if (!target || target->layer != p->layer || target->type == OU_ENTRY_DIR) {
 			r = ou_error_set(err, EBADMSG,
-					 "%s: hard link '%s' points to '%s', which is not a file "
-					 "earlier in the same layer",
-					 s->display, name, n->link);
+			                 "%s: hard link '%s' points to '%s', which is not a file "
+			                 "earlier in the same layer",
+			                 s->display, name, n->link);
 			node_free(n);
 			return r;
 		}
@@ -559,7 +559,7 @@ static int record(struct pass *p, struct archive *t, struct archive_entry *e, co
 
 /* A later pass: keeps the header and content of a newly captured path. */
 static int capture(struct pass *p, struct archive *t, struct archive_entry *e, const char *name,
-		   const char *rel, uint64_t ordinal, struct ou_error **err)
+                   const char *rel, uint64_t ordinal, struct ou_error **err)
 {
 	struct ou_base *b = p->base;
 	struct ou_base_node *n = ou_strmap_get(&b->nodes, rel);
@@ -583,7 +583,7 @@ static ssize_t replay_read(void *rctx, void *buf, size_t len)
 }
 
 static int replay(struct pass *p, struct archive *t, struct archive_entry *e, const char *rel,
-		  uint64_t ordinal, struct ou_error **err)
+                  uint64_t ordinal, struct ou_error **err)
 {
 	struct ou_base *b = p->base;
 	const struct ou_base_node *n = ou_strmap_get(&b->nodes, rel);
@@ -600,9 +600,9 @@ static int replay(struct pass *p, struct archive *t, struct archive_entry *e, co
 		if (!target || target->layer != p->layer || target->ordinal >= ordinal) {
 			archive_entry_free(h);
 			return ou_error_set(err, EBADMSG,
-					    "%s: hard link '/%s' points to '/%s', which a later "
-					    "layer replaced or deleted; it cannot be squashed",
-					    b->src[p->layer].display, rel, n->link);
+			                    "%s: hard link '/%s' points to '/%s', which a later "
+			                    "layer replaced or deleted; it cannot be squashed",
+			                    b->src[p->layer].display, rel, n->link);
 		}
 		archive_entry_set_hardlink(h, n->link);
 	}
@@ -617,17 +617,19 @@ static int check_name_length(const char *rel, const struct source *s, struct ou_
 	size_t comp = 0;
 
 	if (strlen(rel) >= 4096)
-		return ou_error_set(err, EBADMSG,
-				    "%s: an entry's name is %zu bytes long (starting '%.64s'); Linux "
-				    "paths end at 4095",
-				    s->display, strlen(rel), rel);
+		return ou_error_set(
+		        err, EBADMSG,
+		        "%s: an entry's name is %zu bytes long (starting '%.64s'); Linux "
+		        "paths end at 4095",
+		        s->display, strlen(rel), rel);
 	for (const char *c = rel;; c++) {
 		if (*c == '/' || !*c) {
 			if (comp > 255)
-				return ou_error_set(err, EBADMSG,
-						    "%s: entry '%.200s' has a name component of %zu "
-						    "bytes; Linux names end at 255",
-						    s->display, rel, comp);
+				return ou_error_set(
+				        err, EBADMSG,
+				        "%s: entry '%.200s' has a name component of %zu "
+				        "bytes; Linux names end at 255",
+				        s->display, rel, comp);
 			comp = 0;
 			if (!*c)
 				return 0;
@@ -638,7 +640,7 @@ static int check_name_length(const char *rel, const struct source *s, struct ou_
 }
 
 static int handle_entry(struct pass *p, struct archive *t, struct archive_entry *e,
-			uint64_t ordinal, struct ou_error **err)
+                        uint64_t ordinal, struct ou_error **err)
 {
 	struct ou_base *b = p->base;
 	const struct source *s = &b->src[p->layer];
@@ -648,7 +650,7 @@ static int handle_entry(struct pass *p, struct archive *t, struct archive_entry 
 
 	if (!name)
 		return ou_error_set(err, EBADMSG, "an entry of %s has no readable name",
-				    s->display);
+		                    s->display);
 	r = ou_path_from_tar(name, &rel, err);
 	if (r < 0)
 		return ou_error_prefix(err, "%s", s->display);
@@ -699,14 +701,14 @@ static int run_pass(struct pass *p, struct ou_error **err)
 	if (archive_read_open(p->raw, p, NULL, file_in, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(p->raw, &e) < ARCHIVE_WARN) {
 		r = ou_error_set(err, EBADMSG, "cannot read %s: %s", s->display,
-				 p->err ? p->err->message : archive_error_string(p->raw));
+		                 p->err ? p->err->message : archive_error_string(p->raw));
 		goto out;
 	}
 	t = archive_read_new();
 	archive_read_support_format_tar(t);
 	if (archive_read_open(t, p, NULL, tar_in, NULL) != ARCHIVE_OK) {
 		r = ou_error_set(err, EBADMSG, "%s is not a tar archive: %s", s->display,
-				 p->err ? p->err->message : archive_error_string(t));
+		                 p->err ? p->err->message : archive_error_string(t));
 		goto out;
 	}
 	for (;; ordinal++) {
@@ -717,34 +719,35 @@ static int run_pass(struct pass *p, struct ou_error **err)
 			const char *why = p->err ? p->err->message : archive_error_string(t);
 			if (last_name)
 				r = ou_error_set(err, EBADMSG, "%s is corrupt after entry '%s': %s",
-						 s->display, last_name, why);
+				                 s->display, last_name, why);
 			else
 				r = ou_error_set(err, EBADMSG, "%s is not a tar archive: %s",
-						 s->display, why);
+				                 s->display, why);
 			goto out;
 		}
 		free(last_name);
 		last_name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
 		data_end = archive_filter_bytes(t, 0) +
-			   (archive_entry_size_is_set(e) ? archive_entry_size(e) : 0);
+		           (archive_entry_size_is_set(e) ? archive_entry_size(e) : 0);
 		r = check_headers(p, archive_read_header_position(t), archive_filter_bytes(t, 0),
-				  last_name, err);
-		window_drop(p, archive_filter_bytes(t, 0) + (data_end - archive_filter_bytes(t, 0) + 511) / 512 * 512);
+		                  last_name, err);
+		window_drop(p, archive_filter_bytes(t, 0) +
+		                       (data_end - archive_filter_bytes(t, 0) + 511) / 512 * 512);
 		if (r < 0)
 			goto out;
 		r = handle_entry(p, t, e, ordinal, err);
 		if (r >= 0 && archive_read_data_skip(t) < ARCHIVE_WARN)
 			r = ou_error_set(err, EBADMSG, "%s is corrupt in entry '%s': %s",
-					 s->display, last_name,
-					 p->err ? p->err->message : archive_error_string(t));
+			                 s->display, last_name,
+			                 p->err ? p->err->message : archive_error_string(t));
 		/* Zeros given after the end never stand in for an entry's data. */
 		if (p->tar_end >= 0 && data_end > p->tar_end)
-			r = ou_error_set(err, EBADMSG,
-					 "%s is truncated: entry '%s' needs %lld bytes of data, the "
-					 "layer ends %lld bytes short",
-					 s->display, last_name,
-					 (long long)archive_entry_size(e),
-					 (long long)(data_end - p->tar_end));
+			r = ou_error_set(
+			        err, EBADMSG,
+			        "%s is truncated: entry '%s' needs %lld bytes of data, the "
+			        "layer ends %lld bytes short",
+			        s->display, last_name, (long long)archive_entry_size(e),
+			        (long long)(data_end - p->tar_end));
 		if (r < 0)
 			goto out;
 	}
@@ -753,7 +756,7 @@ static int run_pass(struct pass *p, struct ou_error **err)
 		la_ssize_t n = tar_in(t, p, &buf);
 		if (n < 0) {
 			r = ou_error_set(err, EBADMSG, "%s is corrupt at its end: %s", s->display,
-					 p->err ? p->err->message : "read error");
+			                 p->err ? p->err->message : "read error");
 			goto out;
 		}
 		if (n == 0)
@@ -764,7 +767,7 @@ static int run_pass(struct pass *p, struct ou_error **err)
 		la_ssize_t n = file_in(p->raw, p, &buf);
 		if (n < 0) {
 			r = ou_error_set(err, EIO, "cannot read %s: %s", s->display,
-					 p->err ? p->err->message : strerror(errno));
+			                 p->err ? p->err->message : strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -791,7 +794,7 @@ static void pass_release(struct pass *p)
 
 /* A simple pass (capture or replay) over every layer, bottom first. */
 static int run_all(struct ou_base *b, enum pass_mode mode, ou_base_entry_fn fn, void *ctx,
-		   struct ou_error **err)
+                   struct ou_error **err)
 {
 	for (size_t i = 0; i < b->n_layers; i++) {
 		struct pass *p = xcalloc(1, sizeof(*p));
@@ -857,7 +860,8 @@ static int check_gzip_members(const struct source *s, struct ou_error **err)
 				}
 				if (padding || c != 0x1f) {
 					r = ou_error_set(err, EBADMSG,
-							 "%s has bytes after its gzip stream", s->display);
+					                 "%s has bytes after its gzip stream",
+					                 s->display);
 					break;
 				}
 				inflateReset(&z);
@@ -872,7 +876,7 @@ static int check_gzip_members(const struct source *s, struct ou_error **err)
 			}
 			if (zr != Z_OK && zr != Z_BUF_ERROR) {
 				r = ou_error_set(err, EBADMSG, "%s is not a valid gzip stream: %s",
-						 s->display, z.msg ? z.msg : "corrupt data");
+				                 s->display, z.msg ? z.msg : "corrupt data");
 				break;
 			}
 		}
@@ -899,7 +903,7 @@ static int check_gzip_trailer(const struct source *s, const struct pass *p, stru
 		crc = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
 		      (uint32_t)t[3] << 24;
 		isize = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 |
-			(uint32_t)t[7] << 24;
+		        (uint32_t)t[7] << 24;
 		if (crc == (uint32_t)p->crc && isize == (uint32_t)p->tar_bytes)
 			return 0;
 	}
@@ -927,12 +931,12 @@ static int blame_digest(const struct source *s, int r, struct ou_error **err)
 	if (strcmp(digest, s->want_digest) == 0)
 		return r;
 	return ou_error_set(err, EBADMSG, "%s does not match its digest: its bytes hash to %s",
-			    s->display, digest);
+	                    s->display, digest);
 }
 
 /* Reads layer @i for the first time: stores its blob, checks it, notes its entries. */
 static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blob_codec recompress,
-		      struct ou_error **err)
+                      struct ou_error **err)
 {
 	struct source *s = &b->src[i];
 	struct ou_base_layer *l = &b->layers[i];
@@ -947,20 +951,22 @@ static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blo
 	r = detect_filter(s, &code, &count, &filter, err);
 	if (r < 0)
 		return r;
-	if (count == 0 || (count == 1 && (code == ARCHIVE_FILTER_GZIP || code == ARCHIVE_FILTER_ZSTD))) {
+	if (count == 0 ||
+	    (count == 1 && (code == ARCHIVE_FILTER_GZIP || code == ARCHIVE_FILTER_ZSTD))) {
 		/* Already in an OCI layer encoding: the blob is kept byte for byte. */
 		l->reused = true;
 		l->media_type = count == 0 ? ou_blob_layer_media_type(OU_BLOB_TAR)
-				: code == ARCHIVE_FILTER_GZIP ? ou_blob_layer_media_type(OU_BLOB_GZIP)
-							      : ou_blob_layer_media_type(OU_BLOB_ZSTD);
+		                : code == ARCHIVE_FILTER_GZIP
+		                        ? ou_blob_layer_media_type(OU_BLOB_GZIP)
+		                        : ou_blob_layer_media_type(OU_BLOB_ZSTD);
 		if (s->want_digest)
 			linked = link_blob(s, blob_dirfd);
 		if (!linked)
 			r = ou_blob_writer_new(blob_dirfd, OU_BLOB_STORE, &keep, err);
 	} else if (s->want_digest) {
 		return ou_error_set(err, EBADMSG,
-				    "%s is compressed with %s, which has no OCI layer media type",
-				    s->display, filter);
+		                    "%s is compressed with %s, which has no OCI layer media type",
+		                    s->display, filter);
 	} else {
 		r = ou_blob_writer_new(blob_dirfd, recompress, &reencode, err);
 		l->media_type = ou_blob_layer_media_type(recompress);
@@ -983,19 +989,19 @@ static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blo
 		ou_sha256_final(p->diff, diff);
 		if (s->want_digest && strcmp(digest, s->want_digest) != 0)
 			r = ou_error_set(err, EBADMSG,
-					 "%s does not match its digest: its bytes hash to %s",
-					 s->display, digest);
+			                 "%s does not match its digest: its bytes hash to %s",
+			                 s->display, digest);
 		else if (s->want_size >= 0 && p->file_size != s->want_size)
-			r = ou_error_set(err, EBADMSG, "%s has %lld bytes, its descriptor says %lld",
-					 s->display, (long long)p->file_size,
-					 (long long)s->want_size);
+			r = ou_error_set(err, EBADMSG,
+			                 "%s has %lld bytes, its descriptor says %lld", s->display,
+			                 (long long)p->file_size, (long long)s->want_size);
 		else if (l->reused && code == ARCHIVE_FILTER_GZIP && count == 1)
 			r = check_gzip_trailer(s, p, err);
 		if (r >= 0 && s->want_diff_id && strcmp(diff, s->want_diff_id) != 0)
 			r = ou_error_set(err, EBADMSG,
-					 "%s: its uncompressed bytes hash to %s, but the config's "
-					 "rootfs.diff_ids says %s",
-					 s->display, diff, s->want_diff_id);
+			                 "%s: its uncompressed bytes hash to %s, but the config's "
+			                 "rootfs.diff_ids says %s",
+			                 s->display, diff, s->want_diff_id);
 	}
 	if (r >= 0) {
 		memcpy(l->diff_id, diff, sizeof(diff));
@@ -1004,7 +1010,7 @@ static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blo
 			l->size = p->file_size;
 			if (renameat(blob_dirfd, linked, blob_dirfd, digest + 7) < 0)
 				r = ou_error_set(err, errno, "cannot store %s: %s", s->display,
-						 strerror(errno));
+				                 strerror(errno));
 		} else {
 			r = ou_blob_writer_finish(keep ? keep : reencode, &res, err);
 			if (r >= 0) {
@@ -1030,7 +1036,7 @@ static char *blob_path(const char *dir, const char *digest)
 
 /* Reads a JSON blob, checking its size and digest before parsing it. */
 static int read_json_blob(const struct ou_base *b, const char *dir, const struct ou_descriptor *d,
-			  const char *what, json_t **ret, struct ou_error **err)
+                          const char *what, json_t **ret, struct ou_error **err)
 {
 	_cleanup_free_ char *path = NULL, *data = NULL;
 	char digest[OU_DIGEST_STRLEN];
@@ -1039,20 +1045,21 @@ static int read_json_blob(const struct ou_base *b, const char *dir, const struct
 
 	if (strncmp(d->digest, "sha256:", 7) != 0)
 		return ou_error_set(err, EBADMSG, "base '%s': %s %s: only sha256 digests are read",
-				    b->name, what, d->digest);
+		                    b->name, what, d->digest);
 	path = blob_path(dir, d->digest);
 	r = ou_read_file(path, OU_MAX_JSON_SIZE, &data, &len, err);
 	if (r < 0)
 		return ou_error_prefix(err, "base '%s': %s %s", b->name, what, d->digest);
 	if ((int64_t)len != d->size)
 		return ou_error_set(err, EBADMSG,
-				    "base '%s': %s %s has %zu bytes, its descriptor says %lld",
-				    b->name, what, d->digest, len, (long long)d->size);
+		                    "base '%s': %s %s has %zu bytes, its descriptor says %lld",
+		                    b->name, what, d->digest, len, (long long)d->size);
 	ou_sha256_buffer(data, len, digest);
 	if (strcmp(digest, d->digest) != 0)
-		return ou_error_set(err, EBADMSG,
-				    "base '%s': %s %s does not match its digest: its bytes hash to %s",
-				    b->name, what, d->digest, digest);
+		return ou_error_set(
+		        err, EBADMSG,
+		        "base '%s': %s %s does not match its digest: its bytes hash to %s", b->name,
+		        what, d->digest, digest);
 	return ou_json_load_buffer(what, data, len, ret, err);
 }
 
@@ -1072,8 +1079,7 @@ static bool is_index_type(const char *mt)
 
 /* Picks the entry of an image index for the wanted platform. */
 static int pick_platform(const struct ou_base *b, const json_t *index,
-			 const struct ou_base_options *o, const json_t **ret,
-			 struct ou_error **err)
+                         const struct ou_base_options *o, const json_t **ret, struct ou_error **err)
 {
 	const char *arch = o->architecture ? o->architecture : ou_host_architecture();
 	const char *os = o->os ? o->os : "linux";
@@ -1090,7 +1096,7 @@ static int pick_platform(const struct ou_base *b, const json_t *index,
 
 		if (a && s)
 			ou_strbuf_printf(&seen, "%s%s/%s%s%s", seen.len ? ", " : "", s, a,
-					 var ? "/" : "", var ? var : "");
+			                 var ? "/" : "", var ? var : "");
 		if (!a || !s || strcmp(a, arch) != 0 || strcmp(s, os) != 0)
 			continue;
 		if (o->variant && (!var || strcmp(var, o->variant) != 0))
@@ -1101,9 +1107,9 @@ static int pick_platform(const struct ou_base *b, const json_t *index,
 	}
 	{
 		int r = ou_error_set(err, ENOENT,
-				     "base '%s' has no image for %s/%s%s%s (it has: %s)", b->name,
-				     os, arch, o->variant ? "/" : "", o->variant ? o->variant : "",
-				     seen.len ? seen.buf : "none");
+		                     "base '%s' has no image for %s/%s%s%s (it has: %s)", b->name,
+		                     os, arch, o->variant ? "/" : "", o->variant ? o->variant : "",
+		                     seen.len ? seen.buf : "none");
 		ou_strbuf_release(&seen);
 		return r;
 	}
@@ -1111,7 +1117,7 @@ static int pick_platform(const struct ou_base *b, const json_t *index,
 
 /* Finds the image in index.json by its ref name (or the only one). */
 static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, const json_t **ret,
-		    struct ou_error **err)
+                    struct ou_error **err)
 {
 	const json_t *m = json_object_get(index, "manifests"), *v, *found = NULL;
 	struct ou_strbuf tags = OU_STRBUF_INIT;
@@ -1120,7 +1126,7 @@ static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, con
 
 	if (!json_is_array(m))
 		return ou_error_set(err, EBADMSG, "base '%s': index.json has no 'manifests' array",
-				    b->name);
+		                    b->name);
 	json_array_foreach(m, i, v)
 	{
 		const char *ref = ou_json_get_string(json_object_get(v, "annotations"), REF_NAME);
@@ -1137,8 +1143,8 @@ static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, con
 		if (tag && n > 1)
 			json_array_foreach(m, i, v)
 			{
-				const char *ref =
-					ou_json_get_string(json_object_get(v, "annotations"), REF_NAME);
+				const char *ref = ou_json_get_string(
+				        json_object_get(v, "annotations"), REF_NAME);
 				if (ref && strcmp(ref, tag) == 0)
 					found = v;
 			}
@@ -1146,7 +1152,7 @@ static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, con
 		b->ref_name = xstrdup(tag ? tag : "");
 		if (!tag) {
 			const char *ref =
-				ou_json_get_string(json_object_get(found, "annotations"), REF_NAME);
+			        ou_json_get_string(json_object_get(found, "annotations"), REF_NAME);
 			free(b->ref_name);
 			b->ref_name = ref ? xstrdup(ref) : NULL;
 		}
@@ -1155,14 +1161,14 @@ static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, con
 	}
 	if (tag)
 		r = ou_error_set(err, ENOENT, "base '%s' has no image tagged '%s' (its tags: %s)",
-				 b->name, tag, tags.len ? tags.buf : "none");
+		                 b->name, tag, tags.len ? tags.buf : "none");
 	else if (n == 0)
 		r = ou_error_set(err, ENOENT, "base '%s' holds no image", b->name);
 	else
 		r = ou_error_set(err, EINVAL,
-				 "base '%s' holds %zu images: name one with oci:DIR:TAG (its tags: "
-				 "%s)",
-				 b->name, n, tags.len ? tags.buf : "none");
+		                 "base '%s' holds %zu images: name one with oci:DIR:TAG (its tags: "
+		                 "%s)",
+		                 b->name, n, tags.len ? tags.buf : "none");
 	ou_strbuf_release(&tags);
 	return r;
 }
@@ -1170,10 +1176,10 @@ static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, con
 static bool layer_type_ok(const char *mt)
 {
 	static const char *const ok[] = {
-		"application/vnd.oci.image.layer.v1.tar",
-		"application/vnd.oci.image.layer.v1.tar+gzip",
-		"application/vnd.oci.image.layer.v1.tar+zstd",
-		"application/vnd.docker.image.rootfs.diff.tar.gzip",
+	        "application/vnd.oci.image.layer.v1.tar",
+	        "application/vnd.oci.image.layer.v1.tar+gzip",
+	        "application/vnd.oci.image.layer.v1.tar+zstd",
+	        "application/vnd.docker.image.rootfs.diff.tar.gzip",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(ok); i++)
 		if (strcmp(mt, ok[i]) == 0)
@@ -1216,7 +1222,7 @@ static int open_layout(struct ou_base *b, const struct ou_base_options *o, struc
 		sub = doc;
 		if (depth >= MAX_INDEX_DEPTH) {
 			r = ou_error_set(err, EBADMSG, "base '%s': image indexes nested too deeply",
-					 b->name);
+			                 b->name);
 			goto out;
 		}
 		r = pick_platform(b, sub, o, &desc, err);
@@ -1226,23 +1232,25 @@ static int open_layout(struct ou_base *b, const struct ou_base_options *o, struc
 	{
 		const char *mt = media_type_of(desc, manifest);
 		if (strcmp(mt, MT_OCI_MANIFEST) != 0 && strcmp(mt, MT_DOCKER_MANIFEST) != 0) {
-			r = ou_error_set(err, EBADMSG,
-					 "base '%s': manifest %s has media type '%s', which ociuser "
-					 "does not read",
-					 b->name, d.digest, mt);
+			r = ou_error_set(
+			        err, EBADMSG,
+			        "base '%s': manifest %s has media type '%s', which ociuser "
+			        "does not read",
+			        b->name, d.digest, mt);
 			goto out;
 		}
 	}
 	b->manifest_digest = xstrdup(d.digest);
 	r = ou_json_to_descriptor(json_object_get(manifest, "config"), "config descriptor", &cd,
-				  err);
+	                          err);
 	if (r < 0) {
 		ou_error_prefix(err, "base '%s': manifest %s", b->name, d.digest);
 		goto out;
 	}
-	if (strcmp(cd.media_type, MT_OCI_CONFIG) != 0 && strcmp(cd.media_type, MT_DOCKER_CONFIG) != 0) {
+	if (strcmp(cd.media_type, MT_OCI_CONFIG) != 0 &&
+	    strcmp(cd.media_type, MT_DOCKER_CONFIG) != 0) {
 		r = ou_error_set(err, EBADMSG, "base '%s': config %s has media type '%s'", b->name,
-				 cd.digest, cd.media_type);
+		                 cd.digest, cd.media_type);
 		goto out;
 	}
 	r = read_json_blob(b, o->oci_dir, &cd, "config", &b->config, err);
@@ -1253,9 +1261,10 @@ static int open_layout(struct ou_base *b, const struct ou_base_options *o, struc
 	if (!json_is_array(layers) || !json_is_array(diff_ids) ||
 	    json_array_size(layers) != json_array_size(diff_ids)) {
 		r = ou_error_set(err, EBADMSG,
-				 "base '%s': manifest %s lists %zu layers but its config has %zu "
-				 "diff_ids",
-				 b->name, d.digest, json_array_size(layers), json_array_size(diff_ids));
+		                 "base '%s': manifest %s lists %zu layers but its config has %zu "
+		                 "diff_ids",
+		                 b->name, d.digest, json_array_size(layers),
+		                 json_array_size(diff_ids));
 		goto out;
 	}
 	b->n_layers = json_array_size(layers);
@@ -1275,9 +1284,9 @@ static int open_layout(struct ou_base *b, const struct ou_base_options *o, struc
 		}
 		if (!layer_type_ok(ld.media_type)) {
 			r = ou_error_set(err, EBADMSG,
-					 "base '%s': layer %s has media type '%s': ociuser reuses "
-					 "only distributable tar layers (plain, gzip, zstd)",
-					 b->name, ld.digest, ld.media_type);
+			                 "base '%s': layer %s has media type '%s': ociuser reuses "
+			                 "only distributable tar layers (plain, gzip, zstd)",
+			                 b->name, ld.digest, ld.media_type);
 			ou_descriptor_release(&ld);
 			goto out;
 		}
@@ -1299,7 +1308,7 @@ out:
 /* The base                                                                 */
 
 int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base **ret,
-		 struct ou_error **err)
+                 struct ou_error **err)
 {
 	_cleanup_(ou_base_freep) struct ou_base *b = NULL;
 	int r;
@@ -1321,7 +1330,7 @@ int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base
 		b->src[0].want_size = -1;
 	} else {
 		b->name = xasprintf("oci:%s%s%s", o->oci_dir, o->oci_tag ? ":" : "",
-				    o->oci_tag ? o->oci_tag : "");
+		                    o->oci_tag ? o->oci_tag : "");
 		r = open_layout(b, o, err);
 		if (r < 0)
 			return r;
@@ -1336,14 +1345,14 @@ int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base
 }
 
 int ou_base_open_tarball(const char *path, int blob_dirfd, enum ou_blob_codec recompress,
-			 const char *const *capture, size_t n_capture, struct ou_base **ret,
-			 struct ou_error **err)
+                         const char *const *capture, size_t n_capture, struct ou_base **ret,
+                         struct ou_error **err)
 {
 	struct ou_base_options o = {
-		.tarball = path,
-		.recompress = recompress,
-		.capture = capture,
-		.n_capture = n_capture,
+	        .tarball = path,
+	        .recompress = recompress,
+	        .capture = capture,
+	        .n_capture = n_capture,
 	};
 	return ou_base_open(&o, blob_dirfd, ret, err);
 }
@@ -1435,7 +1444,7 @@ const char *ou_base_manifest_digest(const struct ou_base *b)
 	return b->manifest_digest;
 }
 int ou_base_resolve(const struct ou_base *b, const char *path, bool follow_last, char **ret_path,
-		    struct ou_error **err)
+                    struct ou_error **err)
 {
 	struct ou_strbuf done = OU_STRBUF_INIT;
 	_cleanup_free_ char *todo = xstrdup(path);
@@ -1465,9 +1474,9 @@ int ou_base_resolve(const struct ou_base *b, const char *path, bool follow_last,
 			if (!done.len) {
 				ou_strbuf_release(&done);
 				return ou_error_set(err, EINVAL,
-						    "'/%s' leads out of the image root through the "
-						    "base's symbolic link '/%s'",
-						    path, via ? via : path);
+				                    "'/%s' leads out of the image root through the "
+				                    "base's symbolic link '/%s'",
+				                    path, via ? via : path);
 			}
 			done.len = cut ? (size_t)(cut - done.buf) : 0;
 			done.buf[done.len] = '\0';
@@ -1484,9 +1493,9 @@ int ou_base_resolve(const struct ou_base *b, const char *path, bool follow_last,
 			if (++links > MAX_LINKS) {
 				ou_strbuf_release(&done);
 				return ou_error_set(err, ELOOP,
-						    "too many symbolic links in the base while "
-						    "resolving '/%s'",
-						    path);
+				                    "too many symbolic links in the base while "
+				                    "resolving '/%s'",
+				                    path);
 			}
 			free(via);
 			via = xstrdup(done.buf);
@@ -1507,7 +1516,7 @@ int ou_base_resolve(const struct ou_base *b, const char *path, bool follow_last,
 }
 
 int ou_base_read_captured(const struct ou_base *b, const char *path, size_t max, char **ret_data,
-			  size_t *ret_len, bool *ret_present, struct ou_error **err)
+                          size_t *ret_len, bool *ret_present, struct ou_error **err)
 {
 	const struct ou_base_node *n = ou_base_lookup(b, path);
 	struct ou_strbuf sb = OU_STRBUF_INIT;
@@ -1521,17 +1530,18 @@ int ou_base_read_captured(const struct ou_base *b, const char *path, size_t max,
 		return 0;
 	}
 	if (n->type != OU_ENTRY_FILE)
-		return ou_error_set(err, EBADMSG,
-				    "base entry '/%s' is a %s, not a regular file: ociuser edits only "
-				    "regular files",
-				    path,
-				    n->type == OU_ENTRY_SYMLINK    ? "symbolic link"
-				    : n->type == OU_ENTRY_HARDLINK ? "hard link"
-				    : n->type == OU_ENTRY_DIR      ? "directory"
-								   : "special file");
+		return ou_error_set(
+		        err, EBADMSG,
+		        "base entry '/%s' is a %s, not a regular file: ociuser edits only "
+		        "regular files",
+		        path,
+		        n->type == OU_ENTRY_SYMLINK    ? "symbolic link"
+		        : n->type == OU_ENTRY_HARDLINK ? "hard link"
+		        : n->type == OU_ENTRY_DIR      ? "directory"
+		                                       : "special file");
 	if (n->size > (int64_t)max)
 		return ou_error_set(err, EFBIG, "base entry '/%s' is larger than %zu bytes", path,
-				    max);
+		                    max);
 	if (n->content_fd < 0)
 		return ou_error_set(err, EIO, "base entry '/%s' was not kept", path);
 	for (;;) {
@@ -1539,14 +1549,14 @@ int ou_base_read_captured(const struct ou_base *b, const char *path, size_t max,
 		if (got < 0) {
 			ou_strbuf_release(&sb);
 			return ou_error_set(err, errno, "cannot read the copy of '/%s': %s", path,
-					    strerror(errno));
+			                    strerror(errno));
 		}
 		if (got == 0)
 			break;
 		if (sb.len + (size_t)got > max) {
 			ou_strbuf_release(&sb);
 			return ou_error_set(err, EFBIG, "base entry '/%s' is larger than %zu bytes",
-					    path, max);
+			                    path, max);
 		}
 		ou_strbuf_append(&sb, buf, (size_t)got);
 		off += got;

@@ -94,11 +94,11 @@ static int start_compressor(struct ou_blob_writer *w, struct ou_error **err)
 	return 0;
 fail:
 	return ou_error_set(err, EIO, "cannot set up the layer compressor: %s",
-			    archive_error_string(a) ? archive_error_string(a) : "unknown error");
+	                    archive_error_string(a) ? archive_error_string(a) : "unknown error");
 }
 
 int ou_blob_writer_new(int dirfd, enum ou_blob_codec codec, struct ou_blob_writer **ret,
-		       struct ou_error **err)
+                       struct ou_error **err)
 {
 	_cleanup_(ou_blob_writer_freep) struct ou_blob_writer *w = NULL;
 	static unsigned counter;
@@ -110,7 +110,7 @@ int ou_blob_writer_new(int dirfd, enum ou_blob_codec codec, struct ou_blob_write
 	w->codec = codec;
 	for (int tries = 0; tries < 100; tries++) {
 		snprintf(w->tmpname, sizeof(w->tmpname), ".tmp-blob-%d-%u", (int)getpid(),
-			 counter++);
+		         counter++);
 		w->fd = openat(dirfd, w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (w->fd >= 0 || errno != EEXIST)
 			break;
@@ -135,12 +135,13 @@ static int write_failed(struct ou_blob_writer *w, struct ou_error **err)
 	if (w->write_errno)
 		return ou_error_set(err, e, "cannot write blob: %s", strerror(e));
 	return ou_error_set(err, e, "cannot compress blob: %s",
-			    archive_error_string(w->compressor) ? archive_error_string(w->compressor)
-								: "unknown error");
+	                    archive_error_string(w->compressor)
+	                            ? archive_error_string(w->compressor)
+	                            : "unknown error");
 }
 
 int ou_blob_writer_write(struct ou_blob_writer *w, const void *data, size_t len,
-			 struct ou_error **err)
+                         struct ou_error **err)
 {
 	int r;
 
@@ -159,7 +160,7 @@ int ou_blob_writer_write(struct ou_blob_writer *w, const void *data, size_t len,
 }
 
 int ou_blob_writer_finish(struct ou_blob_writer *w, struct ou_blob_result *ret,
-			  struct ou_error **err)
+                          struct ou_error **err)
 {
 	struct ou_blob_result res = {0};
 
@@ -188,7 +189,7 @@ int ou_blob_writer_finish(struct ou_blob_writer *w, struct ou_blob_result *ret,
 	w->fd = -1;
 	if (renameat(w->dirfd, w->tmpname, w->dirfd, res.digest + 7) < 0)
 		return ou_error_set(err, errno, "cannot store blob %s: %s", res.digest,
-				    strerror(errno));
+		                    strerror(errno));
 	w->finished = true;
 	*ret = res;
 	return 0;

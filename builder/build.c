@@ -17,8 +17,7 @@
 #include "ociuser/xalloc.h"
 
 /* Where the account files live, in the order of ou_plan_input.files. */
-static const char *const account_paths[] = {"etc/passwd", "etc/group", "etc/shadow",
-					    "etc/gshadow"};
+static const char *const account_paths[] = {"etc/passwd", "etc/group", "etc/shadow", "etc/gshadow"};
 static const char login_defs_path[] = "etc/login.defs";
 static const char *const nologin_shells[] = {"/usr/sbin/nologin", "/sbin/nologin", "/bin/false"};
 
@@ -59,7 +58,7 @@ static enum ou_blob_codec codec_of(enum ou_compression c)
 
 /* Resolves an account file through the base's links and reads it. */
 static int read_account_file(struct ou_base *base, const char *literal, bool follow_last,
-			     struct account_text *t, struct ou_error **err)
+                             struct account_text *t, struct ou_error **err)
 {
 	const char *p;
 	int r;
@@ -72,7 +71,7 @@ static int read_account_file(struct ou_base *base, const char *literal, bool fol
 	if (r < 0)
 		return r;
 	return ou_base_read_captured(base, t->path, OU_MAX_ACCOUNT_FILE_SIZE, &t->data, &t->len,
-				     &t->present, err);
+	                             &t->present, err);
 }
 
 /* The first of the usual no-login shells that the base has. */
@@ -97,7 +96,7 @@ static const char *pick_shell(const struct ou_base *base)
  * every one can be entered (or does not exist: runtimes create it).
  */
 static char *unreachable_dir(const struct ou_base *base, const struct ou_plan *plan,
-			     const char *dir, uint32_t uid, uint32_t gid)
+                             const char *dir, uint32_t uid, uint32_t gid)
 {
 	_cleanup_free_ char *path = NULL;
 	char *p;
@@ -129,7 +128,8 @@ static char *unreachable_dir(const struct ou_base *base, const struct ou_plan *p
 				og = n ? n->gid : og;
 			}
 			if (!(uid == ou ? mode & 0100 : gid == og ? mode & 0010 : mode & 0001)) {
-				char *msg = xasprintf("'/%s' (%u:%u, mode %04o)", path, ou, og, mode);
+				char *msg =
+				        xasprintf("'/%s' (%u:%u, mode %04o)", path, ou, og, mode);
 				*p = saved;
 				return msg;
 			}
@@ -141,8 +141,8 @@ static char *unreachable_dir(const struct ou_base *base, const struct ou_plan *p
 }
 
 static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
-		       enum ou_blob_codec codec, const char *created_by,
-		       struct ou_image_layer *ret, struct ou_error **err)
+                       enum ou_blob_codec codec, const char *created_by, struct ou_image_layer *ret,
+                       struct ou_error **err)
 {
 	struct ou_blob_result res;
 	int r = ou_layer_write(l, ou_oci_out_blob_dirfd(out), codec, &res, err);
@@ -159,8 +159,8 @@ static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
 
 /* squash = true: one layer holding the merged file system (see squash.h). */
 static int write_squashed(struct ou_oci_out *out, struct ou_base *base, const struct ou_plan *plan,
-			  enum ou_blob_codec codec, const struct ou_spec *spec,
-			  struct ou_image_layer *ret, struct ou_error **err)
+                          enum ou_blob_codec codec, const struct ou_spec *spec,
+                          struct ou_image_layer *ret, struct ou_error **err)
 {
 	struct ou_blob_result res;
 	int r = ou_squash_write(base, plan, ou_oci_out_blob_dirfd(out), codec, &res, err);
@@ -171,13 +171,13 @@ static int write_squashed(struct ou_oci_out *out, struct ou_base *base, const st
 	ret->desc.digest = xstrdup(res.digest);
 	ret->desc.size = res.size;
 	ret->diff_id = xstrdup(res.diff_id);
-	ret->created_by = xasprintf("ociuser: squashed %s with user %s", ou_base_name(base),
-				    spec->user.str);
+	ret->created_by =
+	        xasprintf("ociuser: squashed %s with user %s", ou_base_name(base), spec->user.str);
 	return 0;
 }
 
 int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
-		 struct ou_error **err)
+                 struct ou_error **err)
 {
 	_cleanup_(ou_spec_freep) struct ou_spec *spec = NULL;
 	_cleanup_(ou_oci_out_freep) struct ou_oci_out *out = NULL;
@@ -215,20 +215,20 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		capture[n_capture++] = spec->sensitive[i].path + 1;
 	{
 		const char *const small[] = {account_paths[0], account_paths[1], account_paths[2],
-					     account_paths[3], login_defs_path};
+		                             account_paths[3], login_defs_path};
 		struct ou_base_options bo = {
-			.tarball = spec->base_is_oci ? NULL : spec->base.str,
-			.oci_dir = spec->base_oci_dir,
-			.oci_tag = spec->base_oci_tag,
-			.architecture = spec->architecture.str,
-			.os = spec->os.str,
-			.variant = spec->variant.str,
-			.recompress = codec,
-			.capture = capture,
-			.n_capture = n_capture,
-			.capture_small = small,
-			.n_capture_small = ELEMENTSOF(small),
-			.keep_dir_headers = spec->squash,
+		        .tarball = spec->base_is_oci ? NULL : spec->base.str,
+		        .oci_dir = spec->base_oci_dir,
+		        .oci_tag = spec->base_oci_tag,
+		        .architecture = spec->architecture.str,
+		        .os = spec->os.str,
+		        .variant = spec->variant.str,
+		        .recompress = codec,
+		        .capture = capture,
+		        .n_capture = n_capture,
+		        .capture_small = small,
+		        .n_capture_small = ELEMENTSOF(small),
+		        .keep_dir_headers = spec->squash,
 		};
 		r = ou_base_open(&bo, ou_oci_out_blob_dirfd(out), &base, err);
 		if (r < 0) {
@@ -275,30 +275,30 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		_cleanup_free_ const char **groups = xcalloc(spec->n_groups + 1, sizeof(char *));
 		_cleanup_free_ unsigned *glines = xcalloc(spec->n_groups + 1, sizeof(unsigned));
 		struct ou_accounts_in in = {
-			.passwd = {acc[0].data, acc[0].len, acc[0].present},
-			.group = {acc[1].data, acc[1].len, acc[1].present},
-			.shadow = {acc[2].data, acc[2].len, acc[2].present},
-			.gshadow = {acc[3].data, acc[3].len, acc[3].present},
-			.login_defs = {defs, defs_len, defs_present},
+		        .passwd = {acc[0].data, acc[0].len, acc[0].present},
+		        .group = {acc[1].data, acc[1].len, acc[1].present},
+		        .shadow = {acc[2].data, acc[2].len, acc[2].present},
+		        .gshadow = {acc[3].data, acc[3].len, acc[3].present},
+		        .login_defs = {defs, defs_len, defs_present},
 		};
 		struct ou_accounts_req req = {
-			.spec_path = spec->path,
-			.user = spec->user.str,
-			.user_line = spec->user.line,
-			.group = group,
-			.group_line = spec->group.line ? spec->group.line : spec->user.line,
-			.has_uid = spec->has_uid,
-			.uid = spec->uid,
-			.uid_line = spec->uid_line,
-			.has_gid = spec->has_gid,
-			.gid = spec->gid,
-			.gid_line = spec->gid_line,
-			.groups = groups,
-			.groups_line = glines,
-			.n_groups = spec->n_groups,
-			.home = home,
-			.shell = shell,
-			.days = (long)(o->epoch / 86400),
+		        .spec_path = spec->path,
+		        .user = spec->user.str,
+		        .user_line = spec->user.line,
+		        .group = group,
+		        .group_line = spec->group.line ? spec->group.line : spec->user.line,
+		        .has_uid = spec->has_uid,
+		        .uid = spec->uid,
+		        .uid_line = spec->uid_line,
+		        .has_gid = spec->has_gid,
+		        .gid = spec->gid,
+		        .gid_line = spec->gid_line,
+		        .groups = groups,
+		        .groups_line = glines,
+		        .n_groups = spec->n_groups,
+		        .home = home,
+		        .shell = shell,
+		        .days = (long)(o->epoch / 86400),
 		};
 		for (size_t i = 0; i < spec->n_groups; i++) {
 			groups[i] = spec->groups[i].str;
@@ -331,21 +331,21 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 
 	{
 		struct ou_plan_input pin = {
-			.spec = spec,
-			.base = base,
-			.user = spec->user.str,
-			.group = group,
-			.uid = ao.uid,
-			.gid = ao.gid,
-			.home = ao.home,
-			.create_home = spec->create_home && ao.user_created,
-			.epoch = o->epoch,
+		        .spec = spec,
+		        .base = base,
+		        .user = spec->user.str,
+		        .group = group,
+		        .uid = ao.uid,
+		        .gid = ao.gid,
+		        .home = ao.home,
+		        .create_home = spec->create_home && ao.user_created,
+		        .epoch = o->epoch,
 		};
 		pin.files[0] = (struct ou_plan_account_file){acc[0].path, ao.passwd, ao.passwd_len};
 		pin.files[1] = (struct ou_plan_account_file){acc[1].path, ao.group, ao.group_len};
 		pin.files[2] = (struct ou_plan_account_file){acc[2].path, ao.shadow, ao.shadow_len};
 		pin.files[3] =
-			(struct ou_plan_account_file){acc[3].path, ao.gshadow, ao.gshadow_len};
+		        (struct ou_plan_account_file){acc[3].path, ao.gshadow, ao.gshadow_len};
 		r = ou_plan_make(&pin, base, &plan, err);
 		if (r < 0)
 			goto out;
@@ -357,8 +357,8 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		const char *wd = spec->workdir.str;
 		_cleanup_free_ char *bad = NULL;
 		if (!wd)
-			wd = ou_json_get_string(
-				json_object_get(ou_base_config(base), "config"), "WorkingDir");
+			wd = ou_json_get_string(json_object_get(ou_base_config(base), "config"),
+			                        "WorkingDir");
 		if (wd && wd[0] == '/')
 			bad = unreachable_dir(base, plan, wd, ao.uid, ao.gid);
 		if (bad)
@@ -384,11 +384,11 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			layers[n_layers].desc.size = bl[i].size;
 			layers[n_layers].diff_id = xstrdup(bl[i].diff_id);
 			layers[n_layers].created_by =
-				xasprintf("ociuser: base root file system %s", ou_base_name(base));
+			        xasprintf("ociuser: base root file system %s", ou_base_name(base));
 		}
 		if (plan->accounts.n) {
 			_cleanup_free_ char *by = xasprintf("ociuser: user %s (uid %u, gid %u)",
-							    spec->user.str, ao.uid, ao.gid);
+			                                    spec->user.str, ao.uid, ao.gid);
 			r = write_layer(out, &plan->accounts, codec, by, &layers[n_layers], err);
 			if (r < 0)
 				goto out;
@@ -396,7 +396,7 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		}
 		if (plan->app.n) {
 			r = write_layer(out, &plan->app, codec, "ociuser: [files] and [sensitive]",
-					&layers[n_layers], err);
+			                &layers[n_layers], err);
 			if (r < 0)
 				goto out;
 			n_layers++;
@@ -415,17 +415,17 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 	}
 	{
 		struct ou_image_info info = {
-			.spec = spec,
-			.base_config = ou_base_config(base),
-			.user = user_value,
-			.home = ao.home,
-			.epoch = o->epoch,
-			.architecture = spec->architecture.str,
-			.os = spec->os.str,
-			.variant = spec->variant.str,
-			.layers = layers,
-			.n_layers = n_layers,
-			.n_base_history_layers = ou_base_config(base) ? n_base_layers : 0,
+		        .spec = spec,
+		        .base_config = ou_base_config(base),
+		        .user = user_value,
+		        .home = ao.home,
+		        .epoch = o->epoch,
+		        .architecture = spec->architecture.str,
+		        .os = spec->os.str,
+		        .variant = spec->variant.str,
+		        .layers = layers,
+		        .n_layers = n_layers,
+		        .n_base_history_layers = ou_base_config(base) ? n_base_layers : 0,
 		};
 		json_t *bc = ou_base_config(base);
 		/* The platform: the spec's, else the base image's, else the build host's. */
@@ -444,10 +444,10 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		if (ou_base_manifest_digest(base)) {
 			annotations = json_object();
 			json_object_set_new(annotations, OU_ANNOTATION_BASE_DIGEST,
-					    json_string(ou_base_manifest_digest(base)));
+			                    json_string(ou_base_manifest_digest(base)));
 			if (ou_base_ref_name(base))
 				json_object_set_new(annotations, OU_ANNOTATION_BASE_NAME,
-						    json_string(ou_base_ref_name(base)));
+				                    json_string(ou_base_ref_name(base)));
 		}
 		r = ou_oci_make_config(&info, &config, &res->messages, &res->n_messages, err);
 		if (r < 0)

@@ -33,7 +33,7 @@ static bool match_one(const char *pat, const char *rel, bool is_dir)
 }
 
 bool ou_hostwalk_excluded(const char *rel, bool is_dir, const char *const *excludes,
-			  size_t n_excludes)
+                          size_t n_excludes)
 {
 	for (size_t i = 0; i < n_excludes; i++)
 		if (match_one(excludes[i], rel, is_dir))
@@ -64,8 +64,8 @@ static struct ou_host_item *add_item(struct ou_host_tree *t)
 
 static int read_link(int dirfd, const char *name, const struct stat *st, char **ret)
 {
-	size_t cap = st->st_size > 0 && st->st_size < MAX_LINK_TARGET ? (size_t)st->st_size + 1
-								       : 4096;
+	size_t cap =
+	        st->st_size > 0 && st->st_size < MAX_LINK_TARGET ? (size_t)st->st_size + 1 : 4096;
 	for (;;) {
 		char *buf = xmalloc(cap);
 		ssize_t n = readlinkat(dirfd, name, buf, cap);
@@ -85,9 +85,8 @@ static int read_link(int dirfd, const char *name, const struct stat *st, char **
 	}
 }
 
-static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
-		const char *const *excludes, size_t n_excludes, unsigned depth,
-		struct ou_error **err)
+static int walk(struct ou_host_tree *t, int dirfd, const char *prefix, const char *const *excludes,
+                size_t n_excludes, unsigned depth, struct ou_error **err)
 {
 	_cleanup_free_ char *dirname = prefix[0] ? host_path(t, prefix) : xstrdup(t->source);
 	char **names = NULL;
@@ -101,12 +100,12 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
 	dupfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	if (dupfd < 0)
 		return ou_error_set(err, errno, "cannot read folder '%s': %s", dirname,
-				    strerror(errno));
+		                    strerror(errno));
 	d = fdopendir(dupfd);
 	if (!d) {
 		close(dupfd);
 		return ou_error_set(err, errno, "cannot read folder '%s': %s", dirname,
-				    strerror(errno));
+		                    strerror(errno));
 	}
 	errno = 0;
 	while ((de = readdir(d))) {
@@ -118,7 +117,7 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
 	}
 	if (errno) {
 		r = ou_error_set(err, errno, "cannot read folder '%s': %s", dirname,
-				 strerror(errno));
+		                 strerror(errno));
 		closedir(d);
 		goto out;
 	}
@@ -128,7 +127,7 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
 
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		_cleanup_free_ char *rel =
-			prefix[0] ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
+		        prefix[0] ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
 		struct ou_host_item *it;
 		struct stat st;
 
@@ -142,20 +141,20 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
 		if (strncmp(names[i], ".wh.", 4) == 0) {
 			_cleanup_free_ char *hp = host_path(t, rel);
 			r = ou_error_set(err, EINVAL,
-					 "'%s': names starting with '.wh.' are reserved in OCI "
-					 "layers (whiteouts); exclude it or rename it",
-					 hp);
+			                 "'%s': names starting with '.wh.' are reserved in OCI "
+			                 "layers (whiteouts); exclude it or rename it",
+			                 hp);
 			break;
 		}
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 			_cleanup_free_ char *hp = host_path(t, rel);
 			r = ou_error_set(err, EINVAL,
-					 "'%s' is a %s: ociuser copies only files, folders and "
-					 "symbolic links",
-					 hp,
-					 S_ISFIFO(st.st_mode)   ? "FIFO"
-					 : S_ISSOCK(st.st_mode) ? "socket"
-								: "device file");
+			                 "'%s' is a %s: ociuser copies only files, folders and "
+			                 "symbolic links",
+			                 hp,
+			                 S_ISFIFO(st.st_mode)   ? "FIFO"
+			                 : S_ISSOCK(st.st_mode) ? "socket"
+			                                        : "device file");
 			break;
 		}
 		it = add_item(t);
@@ -173,7 +172,7 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
 			if (r < 0) {
 				_cleanup_free_ char *hp = host_path(t, rel);
 				r = ou_error_set(err, -r, "cannot read symbolic link '%s': %s", hp,
-						 strerror(-r));
+				                 strerror(-r));
 			}
 		} else {
 			struct stat st2;
@@ -181,11 +180,11 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
 
 			it->type = OU_ENTRY_DIR;
 			sub = openat(dirfd, names[i],
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0 || fstat(sub, &st2) < 0) {
 				_cleanup_free_ char *hp = host_path(t, rel);
 				r = ou_error_set(err, errno, "cannot open folder '%s': %s", hp,
-						 strerror(errno));
+				                 strerror(errno));
 				if (sub >= 0)
 					close(sub);
 				break;
@@ -194,7 +193,7 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix,
 				_cleanup_free_ char *hp = host_path(t, rel);
 				close(sub);
 				r = ou_error_set(err, EAGAIN,
-						 "folder '%s' was replaced while it was read", hp);
+				                 "folder '%s' was replaced while it was read", hp);
 				break;
 			}
 			r = walk(t, sub, rel, excludes, n_excludes, depth + 1, err);
@@ -210,12 +209,11 @@ out:
 
 static int cmp_item(const void *a, const void *b)
 {
-	return strcmp(((const struct ou_host_item *)a)->rel,
-		      ((const struct ou_host_item *)b)->rel);
+	return strcmp(((const struct ou_host_item *)a)->rel, ((const struct ou_host_item *)b)->rel);
 }
 
 int ou_hostwalk(const char *source, const char *const *excludes, size_t n_excludes,
-		struct ou_host_tree *ret, struct ou_error **err)
+                struct ou_host_tree *ret, struct ou_error **err)
 {
 	struct ou_host_tree t = {0};
 	struct stat st;
@@ -257,9 +255,9 @@ int ou_hostwalk(const char *source, const char *const *excludes, size_t n_exclud
 		t.root.size = st.st_size;
 	} else {
 		r = ou_error_set(err, EINVAL,
-				 "'%s' is not a file or folder: ociuser copies only files, folders "
-				 "and symbolic links",
-				 source);
+		                 "'%s' is not a file or folder: ociuser copies only files, folders "
+		                 "and symbolic links",
+		                 source);
 		ou_host_tree_release(&t);
 		return r;
 	}

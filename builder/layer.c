@@ -28,7 +28,7 @@ struct ou_layer_entry *ou_layer_list_add(struct ou_layer_list *l, const char *pa
 static int cmp_entry(const void *a, const void *b)
 {
 	return strcmp(((const struct ou_layer_entry *)a)->path,
-		      ((const struct ou_layer_entry *)b)->path);
+	              ((const struct ou_layer_entry *)b)->path);
 }
 
 void ou_layer_list_sort(struct ou_layer_list *l)
@@ -84,7 +84,7 @@ static la_ssize_t tar_out(struct archive *a, void *data, const void *buf, size_t
 }
 
 static int tar_error(struct archive *a, struct sink *s, const char *what, const char *path,
-		     struct ou_error **err)
+                     struct ou_error **err)
 {
 	if (s->err) {
 		*err = ou_error_free(*err);
@@ -92,7 +92,7 @@ static int tar_error(struct archive *a, struct sink *s, const char *what, const 
 		return ou_error_prefix(err, "cannot write layer entry '%s'", path);
 	}
 	return ou_error_set(err, EIO, "cannot %s '%s' in layer: %s", what, path,
-			    archive_error_string(a) ? archive_error_string(a) : "unknown error");
+	                    archive_error_string(a) ? archive_error_string(a) : "unknown error");
 }
 
 /*
@@ -182,7 +182,7 @@ static struct archive_entry *make_header(const struct ou_layer_entry *e)
 }
 
 static int open_content(const struct ou_layer_entry *e, int *ret_fd, int64_t *ret_size,
-			struct ou_error **err)
+                        struct ou_error **err)
 {
 	struct stat st;
 	int fd;
@@ -190,11 +190,12 @@ static int open_content(const struct ou_layer_entry *e, int *ret_fd, int64_t *re
 	if (e->content == OU_CONTENT_FD) {
 		if (fstat(e->fd, &st) < 0)
 			return ou_error_set(err, errno, "cannot stat content of '%s': %s", e->path,
-					    strerror(errno));
+			                    strerror(errno));
 		if (e->host_name && st.st_size != e->size)
-			return ou_error_set(err, EAGAIN,
-					    "'%s' changed size during the build (%lld, now %lld bytes)",
-					    e->host_name, (long long)e->size, (long long)st.st_size);
+			return ou_error_set(
+			        err, EAGAIN,
+			        "'%s' changed size during the build (%lld, now %lld bytes)",
+			        e->host_name, (long long)e->size, (long long)st.st_size);
 		*ret_fd = -1;
 		*ret_size = st.st_size;
 		return 0;
@@ -209,15 +210,16 @@ static int open_content(const struct ou_layer_entry *e, int *ret_fd, int64_t *re
 	}
 	if (!S_ISREG(st.st_mode) || st.st_dev != e->host_dev || st.st_ino != e->host_ino) {
 		close(fd);
-		return ou_error_set(err, EAGAIN, "'%s' was replaced by another file during the build",
-				    e->host_name);
+		return ou_error_set(err, EAGAIN,
+		                    "'%s' was replaced by another file during the build",
+		                    e->host_name);
 	}
 	/* The size the plan saw is the size the header will say, or it is an error. */
 	if (st.st_size != e->size) {
 		close(fd);
 		return ou_error_set(err, EAGAIN,
-				    "'%s' changed size during the build (%lld, now %lld bytes)",
-				    e->host_name, (long long)e->size, (long long)st.st_size);
+		                    "'%s' changed size during the build (%lld, now %lld bytes)",
+		                    e->host_name, (long long)e->size, (long long)st.st_size);
 	}
 	*ret_fd = fd;
 	*ret_size = st.st_size;
@@ -226,7 +228,7 @@ static int open_content(const struct ou_layer_entry *e, int *ret_fd, int64_t *re
 
 /* Copies exactly @size bytes of @fd (from offset 0 for a borrowed fd) into the tar. */
 static int copy_content(struct archive *a, struct sink *s, const struct ou_layer_entry *e, int fd,
-			bool borrowed, int64_t size, char *buf, struct ou_error **err)
+                        bool borrowed, int64_t size, char *buf, struct ou_error **err)
 {
 	const char *name = e->host_name ? e->host_name : e->path;
 	int64_t done = 0;
@@ -238,12 +240,12 @@ static int copy_content(struct archive *a, struct sink *s, const struct ou_layer
 			if (errno == EINTR)
 				continue;
 			return ou_error_set(err, errno, "cannot read '%s': %s", name,
-					    strerror(errno));
+			                    strerror(errno));
 		}
 		if (n == 0)
 			return ou_error_set(err, EAGAIN,
-					    "'%s' shrank while it was read (%lld of %lld bytes)",
-					    name, (long long)done, (long long)size);
+			                    "'%s' shrank while it was read (%lld of %lld bytes)",
+			                    name, (long long)done, (long long)size);
 		if (archive_write_data(a, buf, (size_t)n) < 0)
 			return tar_error(a, s, "write data of", e->path, err);
 		done += n;
@@ -251,14 +253,15 @@ static int copy_content(struct archive *a, struct sink *s, const struct ou_layer
 	if (!borrowed) {
 		ssize_t n = read(fd, buf, 1);
 		if (n > 0)
-			return ou_error_set(err, EAGAIN, "'%s' grew while it was read (over %lld bytes)",
-					    name, (long long)size);
+			return ou_error_set(err, EAGAIN,
+			                    "'%s' grew while it was read (over %lld bytes)", name,
+			                    (long long)size);
 	}
 	return 0;
 }
 
-static int write_entry(struct archive *a, struct sink *s, const struct ou_layer_entry *e,
-		       char *buf, struct ou_error **err)
+static int write_entry(struct archive *a, struct sink *s, const struct ou_layer_entry *e, char *buf,
+                       struct ou_error **err)
 {
 	struct ou_layer_entry copy = *e;
 	struct archive_entry *h;
@@ -301,7 +304,7 @@ struct ou_layer_writer {
 };
 
 int ou_layer_writer_new(int blob_dirfd, enum ou_blob_codec codec, struct ou_layer_writer **ret,
-			struct ou_error **err)
+                        struct ou_error **err)
 {
 	_cleanup_(ou_layer_writer_freep) struct ou_layer_writer *w = xcalloc(1, sizeof(*w));
 	int r;
@@ -329,14 +332,14 @@ int ou_layer_writer_new(int blob_dirfd, enum ou_blob_codec codec, struct ou_laye
 }
 
 int ou_layer_writer_add(struct ou_layer_writer *w, const struct ou_layer_entry *e,
-			struct ou_error **err)
+                        struct ou_error **err)
 {
 	return write_entry(w->a, &w->s, e, w->buf, err);
 }
 
 int ou_layer_writer_add_raw(struct ou_layer_writer *w, struct archive_entry *h,
-			    ssize_t (*read_fn)(void *rctx, void *buf, size_t len), void *rctx,
-			    struct ou_error **err)
+                            ssize_t (*read_fn)(void *rctx, void *buf, size_t len), void *rctx,
+                            struct ou_error **err)
 {
 	const char *path = archive_entry_pathname(h);
 	int64_t size = archive_entry_size(h), done = 0;
@@ -355,7 +358,7 @@ int ou_layer_writer_add_raw(struct ou_layer_writer *w, struct archive_entry *h,
 			return ou_error_set(err, EBADMSG, "cannot read the content of '%s'", path);
 		if (n == 0)
 			return ou_error_set(err, EBADMSG, "'%s' is shorter than its header says",
-					    path);
+			                    path);
 		if (archive_write_data(w->a, w->buf, (size_t)n) < 0)
 			return tar_error(w->a, &w->s, "write data of", path, err);
 		done += n;
@@ -364,7 +367,7 @@ int ou_layer_writer_add_raw(struct ou_layer_writer *w, struct archive_entry *h,
 }
 
 int ou_layer_writer_finish(struct ou_layer_writer *w, struct ou_blob_result *ret,
-			   struct ou_error **err)
+                           struct ou_error **err)
 {
 	if (archive_write_close(w->a) != ARCHIVE_OK)
 		return tar_error(w->a, &w->s, "finish", "tar writer", err);
@@ -385,7 +388,7 @@ struct ou_layer_writer *ou_layer_writer_free(struct ou_layer_writer *w)
 }
 
 int ou_layer_write(const struct ou_layer_list *l, int blob_dirfd, enum ou_blob_codec codec,
-		   struct ou_blob_result *ret, struct ou_error **err)
+                   struct ou_blob_result *ret, struct ou_error **err)
 {
 	_cleanup_(ou_layer_writer_freep) struct ou_layer_writer *w = NULL;
 	int r;

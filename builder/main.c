@@ -75,13 +75,13 @@ static int parse_epoch(const char *s, long long *ret)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"tag", required_argument, NULL, 't'},
-		{"source-date-epoch", required_argument, NULL, OPT_SOURCE_DATE_EPOCH},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{0},
+	        {"output", required_argument, NULL, 'o'},
+	        {"tag", required_argument, NULL, 't'},
+	        {"source-date-epoch", required_argument, NULL, OPT_SOURCE_DATE_EPOCH},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, OPT_VERSION},
+	        {0},
 	};
 	struct ou_build_options o = {0};
 	struct ou_build_result res = {0};
@@ -155,13 +155,13 @@ int main(int argc, char **argv)
 	if (epoch_arg) {
 		if (parse_epoch(epoch_arg, &o.epoch) < 0)
 			return usage_error("--source-date-epoch '%s' must be a whole number of "
-					   "seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)",
-					   epoch_arg);
+			                   "seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)",
+			                   epoch_arg);
 	} else if (env && *env) {
 		if (parse_epoch(env, &o.epoch) < 0)
 			return usage_error("SOURCE_DATE_EPOCH='%s' must be a whole number of "
-					   "seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)",
-					   env);
+			                   "seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)",
+			                   env);
 	}
 
 	r = ou_build_run(&o, &res, &err);

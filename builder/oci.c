@@ -1010,9 +1010,9 @@ static int make_env(const struct ou_image_info *info, const json_t *base_env, js
 			return ou_error_set(err, EINVAL, "home '%s' is not valid UTF-8",
 			                    info->home);
 		if (strcmp(env[i], home) != 0) {
-			_cleanup_free_ char *note =
-			        xasprintf("note: %s from the base image replaced by the user's home: %s",
-			                  env[i], home);
+			_cleanup_free_ char *note = xasprintf(
+			        "note: %s from the base image replaced by the user's home: %s",
+			        env[i], home);
 			ou_strv_push(notes, n_notes, note);
 		}
 		env_set(&env, &n, home);

@@ -108,8 +108,8 @@ static unsigned copied_mode(struct ctx *c, const struct ou_host_item *it, const 
 	}
 	if (m & (S_ISUID | S_ISGID)) {
 		_cleanup_free_ char *w = xasprintf("warning: '%s': setuid/setgid bits cleared "
-						   "(preserve_modes keeps the other bits)",
-						   host);
+		                                   "(preserve_modes keeps the other bits)",
+		                                   host);
 		ou_strv_push(&c->plan->warnings, &c->plan->n_warnings, w);
 		m &= ~(unsigned)(S_ISUID | S_ISGID);
 	}
@@ -118,8 +118,8 @@ static unsigned copied_mode(struct ctx *c, const struct ou_host_item *it, const 
 
 /* Adds one copied entry at @path, refusing a path already written by another line. */
 static int add_copied(struct ctx *c, const char *path, const struct ou_spec_file *f,
-		      const char *host, enum ou_entry_type type, struct ou_layer_entry **ret,
-		      struct ou_error **err)
+                      const char *host, enum ou_entry_type type, struct ou_layer_entry **ret,
+                      struct ou_error **err)
 {
 	const struct ou_spec *s = c->in->spec;
 	const struct ou_layer_entry *old = find(&c->app, path);
@@ -131,14 +131,14 @@ static int add_copied(struct ctx *c, const char *path, const struct ou_spec_file
 		if (old->type == OU_ENTRY_DIR && type == OU_ENTRY_DIR)
 			return 0; /* two sources may fill one folder */
 		return ou_error_set(err, EEXIST, "%s:%u: '/%s' is written twice: by %s and by %s",
-				    s->path, f->line, path, origin_of(&c->app, path), origin);
+		                    s->path, f->line, path, origin_of(&c->app, path), origin);
 	}
 	if (bn && type == OU_ENTRY_DIR && bn->type == OU_ENTRY_DIR)
 		return 0; /* folders the base has keep its owner and mode (/tmp stays 1777) */
 	if (bn && (type == OU_ENTRY_DIR || bn->type == OU_ENTRY_DIR) && bn->type != type)
 		return ou_error_set(err, EEXIST,
-				    "%s:%u: cannot copy '%s' to '/%s': the base has a %s there",
-				    s->path, f->line, host, path, type_name(bn->type));
+		                    "%s:%u: cannot copy '%s' to '/%s': the base has a %s there",
+		                    s->path, f->line, host, path, type_name(bn->type));
 	*ret = add(&c->app, path, origin);
 	(*ret)->type = type;
 	return 0;
@@ -174,8 +174,8 @@ static int plan_files(struct ctx *c, struct ou_error **err)
 				return r;
 			if (!dest[0])
 				return ou_error_set(err, EINVAL,
-						    "%s:%u: a file cannot be copied to '/'", s->path,
-						    f->line);
+				                    "%s:%u: a file cannot be copied to '/'",
+				                    s->path, f->line);
 			set_owner_user(c, e);
 			e->mode = copied_mode(c, &t->root, t->source);
 			e->content = OU_CONTENT_FD;
@@ -197,18 +197,18 @@ static int plan_files(struct ctx *c, struct ou_error **err)
 			const struct ou_host_item *it = &t->items[k];
 			_cleanup_free_ char *path = ou_path_join(dest, it->rel);
 			_cleanup_free_ char *host = xasprintf(
-				"%s%s%s", t->source,
-				t->source[strlen(t->source) - 1] == '/' ? "" : "/", it->rel);
+			        "%s%s%s", t->source,
+			        t->source[strlen(t->source) - 1] == '/' ? "" : "/", it->rel);
 			char key[64];
 			const char *first = NULL;
 
 			if (it->type == OU_ENTRY_FILE && it->nlink > 1) {
 				snprintf(key, sizeof(key), "%ju:%ju", (uintmax_t)it->dev,
-					 (uintmax_t)it->ino);
+				         (uintmax_t)it->ino);
 				first = ou_strmap_get(&links, key);
 			}
 			r = add_copied(c, path, f, host, first ? OU_ENTRY_HARDLINK : it->type, &e,
-				       err);
+			               err);
 			if (r < 0)
 				break;
 			if (!e)
@@ -254,11 +254,12 @@ static int plan_accounts(struct ctx *c, struct ou_error **err)
 		if (!f->text)
 			continue;
 		if (find(&c->app, f->path))
-			return ou_error_set(err, EEXIST,
-					    "%s:%u: [files] writes '/%s', which ociuser writes as an "
-					    "account file",
-					    in->spec->path, in->spec->files ? in->spec->files[0].line : 0,
-					    f->path);
+			return ou_error_set(
+			        err, EEXIST,
+			        "%s:%u: [files] writes '/%s', which ociuser writes as an "
+			        "account file",
+			        in->spec->path, in->spec->files ? in->spec->files[0].line : 0,
+			        f->path);
 		bn = ou_base_lookup(c->base, f->path);
 		e = add(&c->acc, f->path, "account files");
 		e->type = OU_ENTRY_FILE;
@@ -300,7 +301,7 @@ static int plan_accounts(struct ctx *c, struct ou_error **err)
  * missing ones are created root:root 0755, as `mkdir -p` by root would.
  */
 static int add_parents(struct ctx *c, struct indexed *x, const struct indexed *lower,
-		       struct ou_error **err)
+                       struct ou_error **err)
 {
 	for (size_t i = 0; i < x->l->n; i++) {
 		_cleanup_free_ char *p = ou_path_parent(x->l->v[i].path);
@@ -316,22 +317,22 @@ static int add_parents(struct ctx *c, struct indexed *x, const struct indexed *l
 			if (e) {
 				if (e->type != OU_ENTRY_DIR)
 					return ou_error_set(
-						err, EEXIST,
-						"%s: '/%s' (from %s) needs '/%s' to be a folder, "
-						"but ociuser writes a %s there",
-						c->in->spec->path, x->l->v[i].path, child_origin, p,
-						type_name(e->type));
+					        err, EEXIST,
+					        "%s: '/%s' (from %s) needs '/%s' to be a folder, "
+					        "but ociuser writes a %s there",
+					        c->in->spec->path, x->l->v[i].path, child_origin, p,
+					        type_name(e->type));
 				break;
 			}
 			bn = ou_base_lookup(c->base, p);
 			if (bn) {
 				if (bn->type != OU_ENTRY_DIR)
 					return ou_error_set(
-						err, EEXIST,
-						"%s: '/%s' (from %s) needs '/%s' to be a folder, "
-						"but the base has a %s there",
-						c->in->spec->path, x->l->v[i].path, child_origin, p,
-						type_name(bn->type));
+					        err, EEXIST,
+					        "%s: '/%s' (from %s) needs '/%s' to be a folder, "
+					        "but the base has a %s there",
+					        c->in->spec->path, x->l->v[i].path, child_origin, p,
+					        type_name(bn->type));
 				break;
 			}
 			{
@@ -366,16 +367,17 @@ static int plan_sensitive(struct ctx *c, struct ou_error **err)
 			return ou_error_prefix(err, "%s:%u", s->path, sv->line);
 		if (!path[0])
 			return ou_error_set(err, EINVAL, "%s:%u: '/' cannot be made sensitive",
-					    s->path, sv->line);
+			                    s->path, sv->line);
 		e = find(&c->app, path);
 		if (!e)
 			e = find(&c->acc, path);
 		if (e) {
 			if (e->type == OU_ENTRY_SYMLINK)
-				return ou_error_set(err, EINVAL,
-						    "%s:%u: '%s' is a symbolic link: a mode applies "
-						    "to what it points to, so name that path",
-						    s->path, sv->line, sv->path);
+				return ou_error_set(
+				        err, EINVAL,
+				        "%s:%u: '%s' is a symbolic link: a mode applies "
+				        "to what it points to, so name that path",
+				        s->path, sv->line, sv->path);
 			if (e->type == OU_ENTRY_HARDLINK) {
 				/* A hard link shares its inode: the mode goes on the file. */
 				struct ou_layer_entry *t = find(&c->app, e->link);
@@ -389,22 +391,22 @@ static int plan_sensitive(struct ctx *c, struct ou_error **err)
 		bn = ou_base_lookup(c->base, path);
 		if (!bn)
 			return ou_error_set(err, ENOENT,
-					    "%s:%u: '%s' does not exist in the image (neither in "
-					    "[files] nor in the base)",
-					    s->path, sv->line, sv->path);
+			                    "%s:%u: '%s' does not exist in the image (neither in "
+			                    "[files] nor in the base)",
+			                    s->path, sv->line, sv->path);
 		if (bn->type == OU_ENTRY_SYMLINK || bn->type == OU_ENTRY_HARDLINK)
 			return ou_error_set(err, EINVAL,
-					    "%s:%u: '%s' is a %s in the base: name the file it "
-					    "points to",
-					    s->path, sv->line, sv->path, type_name(bn->type));
+			                    "%s:%u: '%s' is a %s in the base: name the file it "
+			                    "points to",
+			                    s->path, sv->line, sv->path, type_name(bn->type));
 		p = path;
 		r = ou_base_capture(c->base, &p, 1, err);
 		if (r < 0)
 			return ou_error_prefix(err, "%s:%u", s->path, sv->line);
 		bn = ou_base_lookup(c->base, path);
 		if (!bn || !bn->entry)
-			return ou_error_set(err, EIO, "%s:%u: cannot keep base entry '%s'",
-					    s->path, sv->line, sv->path);
+			return ou_error_set(err, EIO, "%s:%u: cannot keep base entry '%s'", s->path,
+			                    sv->line, sv->path);
 		e = add(&c->app, path, "[sensitive]");
 		e->type = bn->type == OU_ENTRY_OTHER ? OU_ENTRY_OTHER : bn->type;
 		e->base = bn->entry;
@@ -419,7 +421,7 @@ static int plan_sensitive(struct ctx *c, struct ou_error **err)
 }
 
 int ou_plan_make(const struct ou_plan_input *in, struct ou_base *base, struct ou_plan **ret,
-		 struct ou_error **err)
+                 struct ou_error **err)
 {
 	_cleanup_(ou_plan_freep) struct ou_plan *plan = xcalloc(1, sizeof(*plan));
 	struct ctx c = {.in = in, .base = base, .plan = plan};

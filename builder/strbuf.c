@@ -66,7 +66,7 @@ void ou_strbuf_release(struct ou_strbuf *sb)
 }
 
 int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
-		 struct ou_error **err)
+                 struct ou_error **err)
 {
 	_cleanup_close_ int fd = -1;
 	struct ou_strbuf sb = OU_STRBUF_INIT;

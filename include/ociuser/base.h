@@ -21,7 +21,7 @@ struct ou_base_node {
 	enum ou_entry_type type;
 	unsigned layer;   /* the layer the path comes from (later layers win) */
 	uint64_t ordinal; /* its position in that layer's archive */
-	unsigned mode; /* permission bits */
+	unsigned mode;    /* permission bits */
 	uint32_t uid;
 	uint32_t gid;
 	char *link; /* symlink target as written; hard link target (relative, normalised) */
@@ -43,9 +43,9 @@ struct ou_base;
 
 /* Where the base comes from, and what the build needs from it. */
 struct ou_base_options {
-	const char *tarball; /* a root file system tarball, or NULL */
-	const char *oci_dir; /* an OCI image layout, or NULL */
-	const char *oci_tag; /* the ref name in oci_dir; NULL: the only image */
+	const char *tarball;      /* a root file system tarball, or NULL */
+	const char *oci_dir;      /* an OCI image layout, or NULL */
+	const char *oci_tag;      /* the ref name in oci_dir; NULL: the only image */
 	const char *architecture; /* wanted platform in an image index; NULL: the host's */
 	const char *os;
 	const char *variant;
@@ -70,7 +70,7 @@ struct ou_base_options {
  * folder). Errors name the file, blob or entry at fault.
  */
 int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base **ret,
-		 struct ou_error **err);
+                 struct ou_error **err);
 
 /* The base image's config (borrowed), or NULL for a tarball. */
 json_t *ou_base_config(const struct ou_base *b);
@@ -89,13 +89,13 @@ const char *ou_host_architecture(void);
  */
 typedef ssize_t (*ou_base_read_fn)(void *rctx, void *buf, size_t len);
 typedef int (*ou_base_entry_fn)(void *ctx, const char *path, struct archive_entry *h,
-				ou_base_read_fn read, void *rctx, struct ou_error **err);
+                                ou_base_read_fn read, void *rctx, struct ou_error **err);
 int ou_base_replay(struct ou_base *b, ou_base_entry_fn fn, void *ctx, struct ou_error **err);
 
 /* ou_base_open() of a tarball alone, with @capture (kept for callers and tests). */
 int ou_base_open_tarball(const char *path, int blob_dirfd, enum ou_blob_codec recompress,
-			 const char *const *capture, size_t n_capture, struct ou_base **ret,
-			 struct ou_error **err);
+                         const char *const *capture, size_t n_capture, struct ou_base **ret,
+                         struct ou_error **err);
 
 /* Reads the base again and captures @paths too (for paths found only after resolution). */
 int ou_base_capture(struct ou_base *b, const char *const *paths, size_t n, struct ou_error **err);
@@ -114,7 +114,7 @@ const struct ou_base_node *ou_base_lookup(const struct ou_base *b, const char *p
  * *ret_path (relative, normalised; caller frees).
  */
 int ou_base_resolve(const struct ou_base *b, const char *path, bool follow_last, char **ret_path,
-		    struct ou_error **err);
+                    struct ou_error **err);
 
 /*
  * Reads the captured regular file at @path into memory (at most @max
@@ -123,7 +123,7 @@ int ou_base_resolve(const struct ou_base *b, const char *path, bool follow_last,
  * a directory) is refused (EBADMSG), naming it.
  */
 int ou_base_read_captured(const struct ou_base *b, const char *path, size_t max, char **ret_data,
-			  size_t *ret_len, bool *ret_present, struct ou_error **err);
+                          size_t *ret_len, bool *ret_present, struct ou_error **err);
 
 /* Host description of the base for messages and history ("base.tar.gz"). */
 const char *ou_base_name(const struct ou_base *b);

@@ -25,9 +25,9 @@ enum ou_blob_codec {
 struct ou_blob_writer;
 
 int ou_blob_writer_new(int dirfd, enum ou_blob_codec codec, struct ou_blob_writer **ret,
-		       struct ou_error **err);
+                       struct ou_error **err);
 int ou_blob_writer_write(struct ou_blob_writer *w, const void *data, size_t len,
-			 struct ou_error **err);
+                         struct ou_error **err);
 
 struct ou_blob_result {
 	char digest[OU_DIGEST_STRLEN];  /* of the stored bytes */
@@ -36,7 +36,7 @@ struct ou_blob_result {
 };
 
 int ou_blob_writer_finish(struct ou_blob_writer *w, struct ou_blob_result *ret,
-			  struct ou_error **err);
+                          struct ou_error **err);
 struct ou_blob_writer *ou_blob_writer_free(struct ou_blob_writer *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ou_blob_writer *, ou_blob_writer_free)
 

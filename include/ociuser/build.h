@@ -24,6 +24,6 @@ struct ou_build_result {
  * them with ou_build_result_release).
  */
 int ou_build_run(const struct ou_build_options *o, struct ou_build_result *ret,
-		 struct ou_error **err);
+                 struct ou_error **err);
 
 void ou_build_result_release(struct ou_build_result *r);

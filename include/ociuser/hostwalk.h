@@ -10,7 +10,7 @@
 
 /* One file, directory or symbolic link found below a source folder. */
 struct ou_host_item {
-	char *rel; /* path below the source root, '/'-separated */
+	char *rel;               /* path below the source root, '/'-separated */
 	enum ou_entry_type type; /* FILE, DIR or SYMLINK */
 	mode_t mode;
 	int64_t size;
@@ -26,10 +26,10 @@ struct ou_host_item {
  * resolved twice), or a single file.
  */
 struct ou_host_tree {
-	char *source;  /* host path as resolved by the spec reader, for messages */
+	char *source; /* host path as resolved by the spec reader, for messages */
 	bool is_dir;
-	int root_fd;   /* the folder (O_DIRECTORY), or the single file (O_RDONLY) */
-	struct ou_host_item root; /* the source itself (rel "") */
+	int root_fd;                /* the folder (O_DIRECTORY), or the single file (O_RDONLY) */
+	struct ou_host_item root;   /* the source itself (rel "") */
 	struct ou_host_item *items; /* everything below a folder, sorted by rel */
 	size_t n_items;
 	size_t cap;
@@ -44,10 +44,10 @@ struct ou_host_tree {
  * unreadable folder, a folder swapped while walked.
  */
 int ou_hostwalk(const char *source, const char *const *excludes, size_t n_excludes,
-		struct ou_host_tree *ret, struct ou_error **err);
+                struct ou_host_tree *ret, struct ou_error **err);
 
 /* True when @rel (path below a source root) is excluded by one of the patterns. */
 bool ou_hostwalk_excluded(const char *rel, bool is_dir, const char *const *excludes,
-			  size_t n_excludes);
+                          size_t n_excludes);
 
 void ou_host_tree_release(struct ou_host_tree *t);

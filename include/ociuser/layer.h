@@ -12,7 +12,6 @@
 /* A base entry's full header, kept by the base module (libarchive inside). */
 struct archive_entry;
 
-
 enum ou_content_kind {
 	OU_CONTENT_NONE = 0, /* directories, links, empty files */
 	OU_CONTENT_MEMORY,   /* data/size below, owned by the entry */
@@ -40,14 +39,14 @@ struct ou_layer_entry {
 	char *link; /* symlink target as is, or hard link target path (relative, normalised) */
 
 	enum ou_content_kind content;
-	char *data; /* OU_CONTENT_MEMORY */
-	int64_t size; /* MEMORY: data's length; HOST and host FD: the size the walk saw */
-	int host_root;     /* OU_CONTENT_HOST: directory fd (borrowed) */
-	char *host_rel;    /* OU_CONTENT_HOST: path below host_root */
-	char *host_name;   /* host path for messages */
-	dev_t host_dev;    /* OU_CONTENT_HOST: what the walk saw; a different file is an error */
+	char *data;      /* OU_CONTENT_MEMORY */
+	int64_t size;    /* MEMORY: data's length; HOST and host FD: the size the walk saw */
+	int host_root;   /* OU_CONTENT_HOST: directory fd (borrowed) */
+	char *host_rel;  /* OU_CONTENT_HOST: path below host_root */
+	char *host_name; /* host path for messages */
+	dev_t host_dev;  /* OU_CONTENT_HOST: what the walk saw; a different file is an error */
 	ino_t host_ino;
-	int fd;            /* OU_CONTENT_FD */
+	int fd;                     /* OU_CONTENT_FD */
 	struct archive_entry *base; /* borrowed template, or NULL */
 };
 
@@ -79,20 +78,20 @@ void ou_layer_list_release(struct ou_layer_list *l);
  */
 struct ou_layer_writer;
 int ou_layer_writer_new(int blob_dirfd, enum ou_blob_codec codec, struct ou_layer_writer **ret,
-			struct ou_error **err);
+                        struct ou_error **err);
 int ou_layer_writer_add(struct ou_layer_writer *w, const struct ou_layer_entry *e,
-			struct ou_error **err);
+                        struct ou_error **err);
 /*
  * Adds an entry whose header is given whole (a base entry being squashed:
  * every field kept), reading its content (size bytes) with @read_fn.
  */
 int ou_layer_writer_add_raw(struct ou_layer_writer *w, struct archive_entry *h,
-			    ssize_t (*read_fn)(void *rctx, void *buf, size_t len), void *rctx,
-			    struct ou_error **err);
+                            ssize_t (*read_fn)(void *rctx, void *buf, size_t len), void *rctx,
+                            struct ou_error **err);
 int ou_layer_writer_finish(struct ou_layer_writer *w, struct ou_blob_result *ret,
-			   struct ou_error **err);
+                           struct ou_error **err);
 struct ou_layer_writer *ou_layer_writer_free(struct ou_layer_writer *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ou_layer_writer *, ou_layer_writer_free)
 
 int ou_layer_write(const struct ou_layer_list *l, int blob_dirfd, enum ou_blob_codec codec,
-		   struct ou_blob_result *ret, struct ou_error **err);
+                   struct ou_blob_result *ret, struct ou_error **err);

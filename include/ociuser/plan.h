@@ -25,8 +25,8 @@ struct ou_plan_input {
 	const char *group; /* its primary group's name */
 	uint32_t uid;
 	uint32_t gid;
-	const char *home;  /* absolute */
-	bool create_home;  /* the spec asks for it and ociuser created the user */
+	const char *home; /* absolute */
+	bool create_home; /* the spec asks for it and ociuser created the user */
 	struct ou_plan_account_file files[4]; /* passwd, group, shadow, gshadow */
 	long long epoch;
 };
@@ -55,7 +55,7 @@ struct ou_plan {
  * (which is why it is not const there).
  */
 int ou_plan_make(const struct ou_plan_input *in, struct ou_base *base, struct ou_plan **ret,
-		 struct ou_error **err);
+                 struct ou_error **err);
 
 struct ou_plan *ou_plan_free(struct ou_plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ou_plan *, ou_plan_free)

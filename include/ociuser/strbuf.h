@@ -15,7 +15,10 @@ struct ou_strbuf {
 	size_t len;
 	size_t cap;
 };
-#define OU_STRBUF_INIT {NULL, 0, 0}
+#define OU_STRBUF_INIT                                                                             \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void ou_strbuf_append(struct ou_strbuf *sb, const void *data, size_t len);
 void ou_strbuf_puts(struct ou_strbuf *sb, const char *s);
@@ -36,4 +39,4 @@ static inline const char *ou_strbuf_str(const struct ou_strbuf *sb)
  */
 struct ou_error;
 int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
-		 struct ou_error **err);
+                 struct ou_error **err);
