@@ -1321,6 +1321,15 @@ int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base
 		ou_strmap_put(&b->capture, o->capture_small[i], (void *)2);
 	if (o->tarball) {
 		const char *slash = strrchr(o->tarball, '/');
+		struct stat st;
+
+		/* A FIFO or a device would block or never end: only files are bases. */
+		if (stat(o->tarball, &st) < 0)
+			return ou_error_set(err, errno, "cannot open base '%s': %s", o->tarball,
+			                    strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return ou_error_set(err, EINVAL, "base '%s' is not a regular file",
+			                    o->tarball);
 		b->name = xstrdup(slash ? slash + 1 : o->tarball);
 		b->n_layers = 1;
 		b->layers = xcalloc(1, sizeof(*b->layers));

@@ -140,6 +140,26 @@ static char *unreachable_dir(const struct ou_base *base, const struct ou_plan *p
 	}
 }
 
+static void warn_unreachable(struct ou_build_result *res, const struct ou_spec *spec,
+                             const struct ou_base *base, const struct ou_plan *plan,
+                             const char *what, const char *dir, uint32_t uid, uint32_t gid)
+{
+	_cleanup_free_ char *bad = NULL, *msg = NULL;
+
+	if (!dir || dir[0] != '/')
+		return;
+	bad = unreachable_dir(base, plan, dir, uid, gid);
+	if (!bad)
+		return;
+	msg = xasprintf("warning: %s: the user (uid %u, gid %u) cannot enter %s '%s': %s is "
+	                "not searchable for it",
+	                spec->path, uid, gid, what, dir, bad);
+	for (size_t i = 0; i < res->n_messages; i++)
+		if (strcmp(res->messages[i], msg) == 0)
+			return;
+	ou_strv_push(&res->messages, &res->n_messages, msg);
+}
+
 static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
                        enum ou_blob_codec codec, const char *created_by, struct ou_image_layer *ret,
                        struct ou_error **err)
@@ -353,19 +373,23 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 			ou_strv_push(&res->messages, &res->n_messages, plan->warnings[i]);
 	}
 	{
-		/* A WorkingDir the user cannot enter fails at container start: say so now. */
+		/*
+		 * A folder the user cannot enter fails at run time, not at build time:
+		 * the working directory (the container does not start), the home and
+		 * every DEST (the app cannot read its own files). Say so now.
+		 */
 		const char *wd = spec->workdir.str;
-		_cleanup_free_ char *bad = NULL;
 		if (!wd)
 			wd = ou_json_get_string(json_object_get(ou_base_config(base), "config"),
 			                        "WorkingDir");
-		if (wd && wd[0] == '/')
-			bad = unreachable_dir(base, plan, wd, ao.uid, ao.gid);
-		if (bad)
-			note(res,
-			     "warning: %s: the user (uid %u, gid %u) cannot enter the working "
-			     "directory '%s': %s is not searchable for it",
-			     spec->path, ao.uid, ao.gid, wd, bad);
+		warn_unreachable(res, spec, base, plan, "the working directory", wd, ao.uid,
+		                 ao.gid);
+		if (spec->create_home)
+			warn_unreachable(res, spec, base, plan, "its home", ao.home, ao.uid,
+			                 ao.gid);
+		for (size_t i = 0; i < spec->n_files; i++)
+			warn_unreachable(res, spec, base, plan, "the copy", spec->files[i].dest,
+			                 ao.uid, ao.gid);
 	}
 
 	if (spec->squash) {

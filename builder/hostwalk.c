@@ -221,8 +221,21 @@ int ou_hostwalk(const char *source, const char *const *excludes, size_t n_exclud
 
 	t.source = xstrdup(source);
 	/* The source itself is what the user named: it may be a link to follow. */
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
-	t.root_fd = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+	 * below. O_NOFOLLOW: a SOURCE that is itself a symbolic link is refused,
+	 * like every link below it is never followed: it could pull any host
+	 * file (/etc/shadow) into the image.
+	 */
+	t.root_fd = open(source, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (t.root_fd < 0 && errno == ELOOP) {
+		r = ou_error_set(err, EINVAL,
+		                 "'%s' is a symbolic link: ociuser never follows links in a "
+		                 "source; name the file or folder itself",
+		                 source);
+		ou_host_tree_release(&t);
+		return r;
+	}
 	if (t.root_fd < 0) {
 		r = ou_error_set(err, errno, "cannot open '%s': %s", source, strerror(errno));
 		ou_host_tree_release(&t);

@@ -115,6 +115,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc - 1, argv + 1, ":o:t:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
+			if (o.out)
+				return usage_error("build: -o is given twice");
+			if (!*optarg)
+				return usage_error("build: -o needs a folder name");
 			o.out = optarg;
 			break;
 		case 't':

@@ -306,6 +306,9 @@ static int key_workdir(struct parser *p, _unused_ const char *key, const char *v
 		return fail(p, line, "'workdir' '%.*s%s' is not an absolute path", SHOW(v));
 	if (has_control(v))
 		return fail(p, line, "'workdir' holds a control character");
+	for (const char *c = v; (c = strstr(c, "..")); c += 2)
+		if ((c == v || c[-1] == '/') && (c[2] == '/' || c[2] == '\0'))
+			return fail(p, line, "'workdir' '%.*s%s' has a '..' component", SHOW(v));
 	set_value(&p->spec->workdir, v, line);
 	return 0;
 }
@@ -645,6 +648,11 @@ static int key_exclude(struct parser *p, _unused_ const char *key, const char *v
 {
 	if (!*v)
 		return fail(p, line, "'exclude' is empty: give a pattern such as '*.pyc'");
+	if (v[0] == '!')
+		return fail(p, line,
+		            "'exclude' '%.*s%s': negation ('!') is not supported; exclude less "
+		            "instead",
+		            SHOW(v));
 	push_value(&p->spec->excludes, &p->spec->n_excludes, v, line);
 	return 0;
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bats
+# Faults a first-time user found by trying to break the tool (each failed before its fix).
+
+load lib/common.bash
+
+setup() {
+	common_setup
+	mkdir -p r/etc r/srv r/home app
+	chmod 700 r/srv r/home
+	printf 'root:x:0:0::/root:/bin/sh\n' >r/etc/passwd
+	printf 'root:x:0:\n' >r/etc/group
+	tar -C r --owner=0 --group=0 -czf base.tar.gz .
+	echo hi >app/f
+}
+
+snapshot() { if [ -e "$1" ]; then (cd "$1" && find . -printf '%p %y %m %s\n' | sort && find . -type f -exec sha256sum {} + | sort); else echo absent; fi; }
+
+@test "a [files] SOURCE that is a symbolic link is refused, never followed into host files" {
+	ln -s /etc/shadow hostshadow
+	ln -s "$T/app" applink
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/app/s = hostshadow\n' >s1.ini
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/app = applink\n' >s2.ini
+	for s in s1.ini s2.ini; do
+		ou build "$s" -o "$T/out"
+		[ "$status" -eq 1 ]
+		assert_contains "$stderr" "$s:6:"
+		assert_contains "$stderr" "symbolic link"
+		[ ! -e "$T/out" ]
+	done
+}
+
+@test "a base that is a FIFO or a device is refused at once, not read forever" {
+	mkfifo basefifo
+	printf '[image]\nbase = basefifo\n[user]\nname = app\n' >f.ini
+	printf '[image]\nbase = /dev/zero\n[user]\nname = app\n' >z.ini
+	for s in f.ini z.ini; do
+		run --separate-stderr timeout 20 "$OCIUSER" build "$s" -o "$T/out"
+		[ "$status" -eq 1 ]
+		assert_contains "$stderr" "is not a regular file"
+		[ ! -e "$T/out" ]
+	done
+}
+
+@test "the user's home and each DEST behind a 0700 root folder give a warning naming it" {
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/srv/app = app/\n' >w.ini
+	build_ok w.ini "$T/out"
+	assert_contains "$stderr" "cannot enter its home '/home/app': '/home' (0:0, mode 0700)"
+	assert_contains "$stderr" "cannot enter the copy '/srv/app': '/srv' (0:0, mode 0700)"
+	# and none when the folders are open
+	chmod 755 r/srv r/home
+	tar -C r --owner=0 --group=0 -czf base.tar.gz .
+	build_ok w.ini "$T/out2"
+	assert_not_contains "$stderr" "cannot enter"
+}
+
+@test "exclude with '!' and a workdir with '..' are SPEC:LINE errors; -o twice or empty is usage" {
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/app = app/\nexclude = *\nexclude = !f\n' >x.ini
+	mkdir out && before=$(snapshot out)
+	ou build x.ini -o "$T/out"
+	[ "$status" -eq 1 ]
+	assert_contains "$stderr" "x.ini:8:"
+	assert_contains "$stderr" "negation"
+	printf '[image]\nbase = base.tar.gz\nworkdir = /../..\n[user]\nname = app\n' >wd.ini
+	ou build wd.ini -o "$T/out"
+	[ "$status" -eq 1 ]
+	assert_contains "$stderr" "wd.ini:3:"
+	assert_eq "$(snapshot out)" "$before" "OUT"
+	ou build x.ini -o a -o b
+	[ "$status" -eq 2 ]
+	ou build x.ini -o ""
+	[ "$status" -eq 2 ]
+	[ ! -e a ] && [ ! -e b ]
+}
