@@ -422,19 +422,10 @@ static int spill(struct archive *t, struct ou_base_node *n, const char *name,
 		                    tmpdir, strerror(errno));
 	n->content_fd = fd;
 	while ((got = archive_read_data(t, buf, sizeof(buf))) > 0) {
-		const char *q = buf;
-		while (got > 0) {
-			ssize_t w = write(fd, q, (size_t)got);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				return ou_error_set(err, errno,
-				                    "cannot keep a copy of entry '%s' of %s: %s",
-				                    name, s->display, strerror(errno));
-			}
-			q += w;
-			got -= w;
-		}
+		int r = ou_write_all(fd, buf, (size_t)got);
+		if (r < 0)
+			return ou_error_set(err, -r, "cannot keep a copy of entry '%s' of %s: %s",
+			                    name, s->display, strerror(-r));
 	}
 	if (got < 0)
 		return ou_error_set(err, EBADMSG, "cannot read entry '%s' of %s: %s", name,

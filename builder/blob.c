@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "ociuser/blob.h"
+#include "ociuser/strbuf.h"
 #include "ociuser/xalloc.h"
 
 struct ou_blob_writer {
@@ -26,21 +27,9 @@ struct ou_blob_writer {
 
 static int store(struct ou_blob_writer *w, const void *data, size_t len)
 {
-	const char *p = data;
-
 	ou_sha256_update(w->stored, data, len);
 	w->size += (int64_t)len;
-	while (len) {
-		ssize_t n = write(w->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return ou_write_all(w->fd, data, len);
 }
 
 static la_ssize_t compressed_out(struct archive *a, void *data, const void *buf, size_t len)

@@ -160,6 +160,17 @@ static void warn_unreachable(struct ou_build_result *res, const struct ou_spec *
 	ou_strv_push(&res->messages, &res->n_messages, msg);
 }
 
+/* Fills @ret for a layer ociuser wrote; takes @created_by. */
+static void describe_layer(struct ou_image_layer *ret, enum ou_blob_codec codec,
+                           const struct ou_blob_result *res, char *created_by)
+{
+	ret->desc.media_type = xstrdup(ou_blob_layer_media_type(codec));
+	ret->desc.digest = xstrdup(res->digest);
+	ret->desc.size = res->size;
+	ret->diff_id = xstrdup(res->diff_id);
+	ret->created_by = created_by;
+}
+
 static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
                        enum ou_blob_codec codec, const char *created_by, struct ou_image_layer *ret,
                        struct ou_error **err)
@@ -169,11 +180,7 @@ static int write_layer(struct ou_oci_out *out, const struct ou_layer_list *l,
 
 	if (r < 0)
 		return r;
-	ret->desc.media_type = xstrdup(ou_blob_layer_media_type(codec));
-	ret->desc.digest = xstrdup(res.digest);
-	ret->desc.size = res.size;
-	ret->diff_id = xstrdup(res.diff_id);
-	ret->created_by = xstrdup(created_by);
+	describe_layer(ret, codec, &res, xstrdup(created_by));
 	return 0;
 }
 
@@ -187,12 +194,9 @@ static int write_squashed(struct ou_oci_out *out, struct ou_base *base, const st
 
 	if (r < 0)
 		return r;
-	ret->desc.media_type = xstrdup(ou_blob_layer_media_type(codec));
-	ret->desc.digest = xstrdup(res.digest);
-	ret->desc.size = res.size;
-	ret->diff_id = xstrdup(res.diff_id);
-	ret->created_by =
-	        xasprintf("ociuser: squashed %s with user %s", ou_base_name(base), spec->user.str);
+	describe_layer(
+	        ret, codec, &res,
+	        xasprintf("ociuser: squashed %s with user %s", ou_base_name(base), spec->user.str));
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "ociuser/digest.h"
 #include "ociuser/json.h"
 #include "ociuser/oci.h"
+#include "ociuser/strbuf.h"
 #include "ociuser/xalloc.h"
 
 #define STAGING_PREFIX ".ociuser-staging-"
@@ -158,21 +159,6 @@ static int open_or_make_dir(int at, const char *name, const char *display, int *
 	return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes @name in @at (replacing a file of ours there): 0644, fsync'ed, closed. */
 static int write_file_at(int at, const char *name, const char *display, const char *data,
                          size_t len, struct ou_error **err)
@@ -186,7 +172,7 @@ static int write_file_at(int at, const char *name, const char *display, const ch
 	if (fchmod(fd, 0644) < 0)
 		return ou_error_set(err, errno, "cannot set the mode of '%s': %s", display,
 		                    strerror(errno));
-	r = write_all(fd, data, len);
+	r = ou_write_all(fd, data, len);
 	if (r < 0)
 		return ou_error_set(err, -r, "cannot write '%s': %s", display, strerror(-r));
 	if (fsync(fd) < 0)

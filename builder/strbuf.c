@@ -65,6 +65,23 @@ void ou_strbuf_release(struct ou_strbuf *sb)
 	*sb = (struct ou_strbuf)OU_STRBUF_INIT;
 }
 
+int ou_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
                  struct ou_error **err)
 {

@@ -32,6 +32,9 @@ static inline const char *ou_strbuf_str(const struct ou_strbuf *sb)
 	return sb->buf ? sb->buf : "";
 }
 
+/* Writes all @len bytes to @fd, retrying on EINTR and short writes. 0 or -errno. */
+int ou_write_all(int fd, const void *data, size_t len);
+
 /*
  * Reads all of the regular file @path (at most @max bytes) into a
  * NUL-terminated buffer. Fails with EFBIG over @max, or the errno of
