@@ -69,6 +69,9 @@ import subprocess
 import sys
 import tarfile
 
+# The standard and busybox bases are mkbase.py's own: one definition for both tools.
+from mkbase import GROUP, PASSWD, entry, norm, preset_busybox, preset_standard  # noqa: F401
+
 MTIME = 1234567890
 
 OCI = {
@@ -88,11 +91,6 @@ DOCKER = {
               "none": "application/vnd.docker.image.rootfs.diff.tar"},
 }
 
-PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
-          "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
-          "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
-GROUP = "root:x:0:\ndaemon:x:1:\nnogroup:x:65534:\n"
-
 TYPES = {
     "dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE,
     "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE, "char": tarfile.CHRTYPE,
@@ -102,55 +100,6 @@ TYPES = {
 
 def die(msg):
     sys.exit("mkoci: " + msg)
-
-
-def norm(path):
-    p = path
-    while p.startswith("./"):
-        p = p[2:]
-    return p.lstrip("/").rstrip("/") or "."
-
-
-def entry(path, type="file", **kw):
-    e = {"path": path, "type": type}
-    e.update(kw)
-    return e
-
-
-def preset_standard():
-    return [
-        entry("./", "dir"),
-        entry("bin/", "dir"),
-        entry("bin/sh", "file", mode=0o755, content="#!/bin/sh\nexit 0\n"),
-        entry("etc/", "dir"),
-        entry("etc/group", "file", content=GROUP),
-        entry("etc/passwd", "file", content=PASSWD),
-        entry("usr/", "dir"),
-        entry("usr/sbin/", "dir"),
-        entry("usr/sbin/nologin", "file", mode=0o755,
-              content="#!/bin/sh\necho 'This account is currently not available.'\nexit 1\n"),
-    ]
-
-
-def preset_busybox():
-    bb = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.path.exists(p)), None)
-    if bb is None:
-        die("no busybox on this host (apt-get install busybox-static)")
-    applets = subprocess.run([bb, "--list"], check=True, capture_output=True,
-                             text=True).stdout.split()
-    out = [e for e in preset_standard() if norm(e["path"]) not in ("bin/sh", "usr/sbin/nologin")]
-    for e in out:
-        if e["path"] == "etc/passwd":
-            e["content"] = PASSWD.replace("/root:/bin/bash", "/root:/bin/sh")
-    out.append(entry("bin/busybox", "file", mode=0o755, host=bb))
-    for a in sorted(set(applets)):
-        if a in ("busybox", "nologin") or "/" in a:
-            continue
-        out.append(entry("bin/" + a, "symlink", linkname="busybox"))
-    out.append(entry("usr/sbin/nologin", "symlink", linkname="/bin/busybox"))
-    out.append(entry("tmp/", "dir", mode=0o1777))
-    out.append(entry("root/", "dir", mode=0o700))
-    return out
 
 
 def content_of(e):
