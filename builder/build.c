@@ -117,7 +117,8 @@ static char *unreachable_dir(const struct ou_base *base, const struct ou_plan *p
 		if (!e)
 			e = ou_layer_list_find(&plan->accounts, path);
 		n = e ? NULL : ou_base_lookup(base, path);
-		if (e || n) {
+		/* a file at the end is reached, not entered: only folders need x */
+		if ((e || n) && (saved || (e ? e->type : n->type) == OU_ENTRY_DIR)) {
 			mode = e ? e->mode : n->mode;
 			ou = e ? e->uid : n->uid;
 			og = e ? e->gid : n->gid;

@@ -53,6 +53,19 @@ snapshot() { if [ -e "$1" ]; then (cd "$1" && find . -printf '%p %y %m %s\n' | s
 	assert_not_contains "$stderr" "cannot enter"
 }
 
+@test "a file DEST is reached, not entered: no warning for 0644 or 0600 files, one for a closed folder on the way" {
+	chmod 755 r/home
+	tar -C r --owner=0 --group=0 -czf base.tar.gz .
+	printf 'x\n' >app/conf
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/etc/app.conf = app/conf\n/opt/x/y = app/f\n[sensitive]\n/opt/x/y = 0600\n' >f.ini
+	build_ok f.ini "$T/out"
+	assert_not_contains "$stderr" "cannot enter"
+	# the same file behind the base's 0700 /srv still warns, naming /srv and not the file
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/srv/app.conf = app/conf\n' >g.ini
+	build_ok g.ini "$T/out2"
+	assert_contains "$stderr" "cannot enter the copy '/srv/app.conf': '/srv' (0:0, mode 0700)"
+}
+
 @test "exclude with '!' and a workdir with '..' are SPEC:LINE errors; -o twice or empty is usage" {
 	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/app = app/\nexclude = *\nexclude = !f\n' >x.ini
 	mkdir out && before=$(snapshot out)
