@@ -752,6 +752,11 @@ int ou_userdb_apply(const struct ou_accounts_in *in, const struct ou_accounts_re
 
 	/* The group, allocated before the user as `groupadd -r` runs first. */
 	group_exists = find_group(&c.group, req->group, &ge);
+	if (group_exists && ge.id == 0)
+		return fail(&c, l_group, EINVAL,
+		            "group '%s' is refused: it is gid 0 in the base (root's group), which "
+		            "would let the user read and write what root's group may",
+		            req->group);
 	if (group_exists) {
 		if (req->has_gid && ge.id != req->gid)
 			return fail(&c, l_gid, EEXIST,
@@ -808,6 +813,11 @@ int ou_userdb_apply(const struct ou_accounts_in *in, const struct ou_accounts_re
 			return fail(&c, line, ENOENT,
 			            "supplementary group '%s' of user '%s' does not exist in the "
 			            "base",
+			            req->groups[i], req->user);
+		if (sg.id == 0)
+			return fail(&c, line, EINVAL,
+			            "supplementary group '%s' of user '%s' is refused: it is gid 0 in "
+			            "the base (root's group)",
 			            req->groups[i], req->user);
 		add_member(&c.group, sg.line, req->user);
 		if (c.gshadow.present && find_name_line(&c.gshadow, req->groups[i], &li))

@@ -98,6 +98,13 @@ bad() {
 	expect_error_both spec.ini spec.ini:5 gid
 }
 
+@test "root's group (gid 0) as primary or supplementary group is an error at its line" {
+	printf '[image]\nbase = base.tar\n[user]\nname = app\ngroup = root\n' >spec.ini
+	expect_error_both spec.ini spec.ini:5 "group 'root' is refused: it is gid 0"
+	printf '[image]\nbase = base.tar\n[user]\nname = app\n\ngroups = root\n' >spec.ini
+	expect_error_both spec.ini spec.ini:6 "supplementary group 'root'"
+}
+
 @test "booleans other than true and false are errors" {
 	bad user "create_home = yes" create_home
 	bad files "preserve_modes = 1" preserve_modes

@@ -11,6 +11,7 @@
 #include "ou-check.h"
 #include "ociuser/error.h"
 #include "ociuser/userdb.h"
+#include "ociuser/xalloc.h"
 
 #define STD_PASSWD                                                                                 \
 	"root:x:0:0:root:/root:/bin/bash\n"                                                        \
@@ -590,18 +591,16 @@ START_TEST(test_missing_passwd_alone_is_created_and_group_appended)
 }
 END_TEST
 
-START_TEST(test_created_group_file_is_written_even_when_the_group_is_root)
+START_TEST(test_root_group_is_refused_even_when_the_base_lacks_a_group_file)
 {
+	/* the created file's root line is gid 0 like any base's */
 	struct base b = {.passwd = STD_PASSWD};
 	struct ou_accounts_req req = request("app", "/home/app");
-	struct ou_accounts_out out = {0};
+	_cleanup_free_ char *msg = NULL;
 
 	req.group = "root";
-	apply_ok(&b, &req, &out);
-	ck_assert(!out.group_created);
-	ck_assert_uint_eq(out.gid, 0);
-	ck_assert_str_eq(out.group, "root:x:0:\n");
-	ou_accounts_out_release(&out);
+	msg = apply_fails(&b, &req, EINVAL);
+	ck_assert_contains(msg, "group 'root' is refused: it is gid 0");
 }
 END_TEST
 
@@ -868,6 +867,42 @@ START_TEST(test_a_name_that_is_uid_0_in_the_base_is_refused)
 	_cleanup_free_ char *msg = apply_fails(&b, &req, EINVAL);
 
 	ck_assert_str_eq(msg, "spec.ini:10: user 'toor' is refused: it is uid 0 in the base");
+}
+END_TEST
+
+START_TEST(test_a_primary_group_that_is_gid_0_in_the_base_is_refused)
+{
+	/* root's group by its name, and another name for gid 0 */
+	const char *names[] = {"root", "wheel"};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct base b = {.passwd = STD_PASSWD, .group = STD_GROUP "wheel:x:0:\n"};
+		struct ou_accounts_req req = request("app", "/home/app");
+		_cleanup_free_ char *msg = NULL, *want = NULL;
+
+		req.group = names[i];
+		req.group_line = 11;
+		msg = apply_fails(&b, &req, EINVAL);
+		want = xasprintf("spec.ini:11: group '%s' is refused: it is gid 0 in the base", names[i]);
+		ck_assert_msg(strncmp(msg, want, strlen(want)) == 0, "got '%s'", msg);
+	}
+}
+END_TEST
+
+START_TEST(test_a_supplementary_group_that_is_gid_0_is_refused)
+{
+	struct base b = {.passwd = STD_PASSWD, .group = STD_GROUP "audio:x:29:\nwheel:x:0:\n"};
+	struct ou_accounts_req req = request("app", "/home/app");
+	const char *groups[] = {"audio", "wheel"};
+	const unsigned lines[] = {14, 15};
+	_cleanup_free_ char *msg = NULL;
+
+	req.groups = groups;
+	req.groups_line = lines;
+	req.n_groups = 2;
+	msg = apply_fails(&b, &req, EINVAL);
+	ck_assert_str_eq(msg, "spec.ini:15: supplementary group 'wheel' of user 'app' is refused: "
+	                      "it is gid 0 in the base (root's group)");
 }
 END_TEST
 
@@ -1290,7 +1325,7 @@ static Suite *userdb_suite(void)
 	tcase_add_test(tc, test_an_account_file_over_the_limit_is_refused);
 	tcase_add_test(tc, test_missing_passwd_and_group_are_created_with_root_first);
 	tcase_add_test(tc, test_missing_passwd_alone_is_created_and_group_appended);
-	tcase_add_test(tc, test_created_group_file_is_written_even_when_the_group_is_root);
+	tcase_add_test(tc, test_root_group_is_refused_even_when_the_base_lacks_a_group_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shadow");
@@ -1313,6 +1348,8 @@ static Suite *userdb_suite(void)
 	tcase_add_test(tc, test_existing_user_with_another_primary_group_names_both);
 	tcase_add_test(tc, test_existing_user_and_a_new_group_on_a_taken_gid_conflict);
 	tcase_add_test(tc, test_a_name_that_is_uid_0_in_the_base_is_refused);
+	tcase_add_test(tc, test_a_primary_group_that_is_gid_0_in_the_base_is_refused);
+	tcase_add_test(tc, test_a_supplementary_group_that_is_gid_0_is_refused);
 	tcase_add_test(tc, test_root_is_refused_even_when_the_base_lacks_it);
 	tcase_add_test(tc, test_explicit_uid_0_is_refused);
 	tcase_add_test(tc, test_uid_above_the_spec_range_is_refused);
