@@ -25,6 +25,21 @@ struct ou_layer_entry *ou_layer_list_add(struct ou_layer_list *l, const char *pa
 	return e;
 }
 
+struct ou_layer_entry *ou_layer_list_add_copy(struct ou_layer_list *l,
+                                              const struct ou_layer_entry *src)
+{
+	struct ou_layer_entry *e = ou_layer_list_add(l, src->path);
+	char *path = e->path;
+
+	*e = *src;
+	e->path = path;
+	e->link = src->link ? xstrdup(src->link) : NULL;
+	e->data = src->data ? xmemdup(src->data, (size_t)src->size) : NULL;
+	e->host_rel = src->host_rel ? xstrdup(src->host_rel) : NULL;
+	e->host_name = src->host_name ? xstrdup(src->host_name) : NULL;
+	return e;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	return strcmp(((const struct ou_layer_entry *)a)->path,

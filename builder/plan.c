@@ -41,14 +41,21 @@ static const char *origin_of(const struct indexed *x, const char *path)
 	return i ? x->origin[i - 1] : "?";
 }
 
-static struct ou_layer_entry *add(struct indexed *x, const char *path, const char *origin)
+/* Indexes the list's last entry, just added. */
+static struct ou_layer_entry *indexed_last(struct indexed *x, const char *origin)
 {
-	struct ou_layer_entry *e = ou_layer_list_add(x->l, path);
+	struct ou_layer_entry *e = &x->l->v[x->l->n - 1];
 
 	xgrow((void **)&x->origin, &x->origin_cap, x->l->n, sizeof(char *));
 	x->origin[x->l->n - 1] = xstrdup(origin);
-	ou_strmap_put(&x->by_path, path, (void *)(uintptr_t)x->l->n);
+	ou_strmap_put(&x->by_path, e->path, (void *)(uintptr_t)x->l->n);
 	return e;
+}
+
+static struct ou_layer_entry *add(struct indexed *x, const char *path, const char *origin)
+{
+	ou_layer_list_add(x->l, path);
+	return indexed_last(x, origin);
 }
 
 static void indexed_release(struct indexed *x)
@@ -369,8 +376,15 @@ static int plan_sensitive(struct ctx *c, struct ou_error **err)
 			return ou_error_set(err, EINVAL, "%s:%u: '/' cannot be made sensitive",
 			                    s->path, sv->line);
 		e = find(&c->app, path);
-		if (!e)
-			e = find(&c->acc, path);
+		if (!e && (e = find(&c->acc, path)) != NULL) {
+			/*
+			 * An account file or the home: the new mode goes on a copy
+			 * in the app layer, which wins over the accounts layer's,
+			 * so the accounts layer stays what the accounts alone make.
+			 */
+			ou_layer_list_add_copy(c->app.l, e);
+			e = indexed_last(&c->app, "[sensitive]");
+		}
 		if (e) {
 			if (e->type == OU_ENTRY_SYMLINK)
 				return ou_error_set(

@@ -59,6 +59,9 @@ struct ou_layer_list {
 
 /* Appends a zeroed entry (fd = -1, host_root = -1) and returns it. */
 struct ou_layer_entry *ou_layer_list_add(struct ou_layer_list *l, const char *path);
+/* Adds a deep copy of @src (from another list); borrowed fields stay borrowed. */
+struct ou_layer_entry *ou_layer_list_add_copy(struct ou_layer_list *l,
+                                              const struct ou_layer_entry *src);
 /* Returns the entry for @path or NULL; the list must be sorted. */
 struct ou_layer_entry *ou_layer_list_find(const struct ou_layer_list *l, const char *path);
 void ou_layer_list_sort(struct ou_layer_list *l);

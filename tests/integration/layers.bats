@@ -329,6 +329,24 @@ PY
 	expect_error spec.ini escape
 }
 
+@test "[sensitive] on the home or an account file goes in the app layer: the accounts layer stays byte-identical" {
+	mkbase base.tar
+	mkdir app && echo v1 >app/v
+	printf '[image]\nbase = base.tar\n[user]\nname = app\n[files]\n/app = app/\n' >spec.ini
+	build_ok spec.ini
+	local l1
+	l1=$(layers out latest manifest | jq -r '.layers[1].digest')
+	printf '[sensitive]\n/home/app = 0700\n/etc/passwd = 0600\n' >>spec.ini
+	build_ok spec.ini "$T/out2"
+	check_image "$T/out2"
+	assert_eq "$(layers out2 latest manifest | jq -r '.layers[1].digest')" "$l1" "accounts layer after a [sensitive] change"
+	assert_eq "$(layers out2 latest list --layer 2 | cut -f2,8 | grep -E 'home/app|etc/passwd' | sort | tr '\t\n' ' |')" \
+		"etc/passwd 0600|home/app 0700|" "app layer entries"
+	assert_eq "$(layers out2 latest cat /etc/passwd)" "$(layers out latest cat /etc/passwd)" "passwd content"
+	rm -rf b && umoci unpack --image "$T/out2:latest" b >/dev/null
+	assert_eq "$(stat -c '%a %u' b/rootfs/home/app b/rootfs/etc/passwd | tr '\n' ' ')" "700 999 600 0 " "unpacked modes and owners"
+}
+
 @test "new content is two layers: accounts (passwd, group, home) and app ([files], [sensitive])" {
 	mkbase base.tar
 	mkdir app && echo v1 >app/v

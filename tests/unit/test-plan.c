@@ -888,6 +888,35 @@ START_TEST(test_home_is_created_0750_user_owned_with_root_parents)
 }
 END_TEST
 
+START_TEST(test_sensitive_on_the_home_and_an_account_file_goes_in_the_app_layer)
+{
+	/* the accounts layer stays what the accounts make, so it is reused */
+	static const char passwd[] = "root:x:0:0:root:/root:/bin/bash\n"
+	                             "app:x:1500:1501::/home/app:/usr/sbin/nologin\n";
+	const struct ou_layer_entry *a, *b;
+	struct tu_members m;
+
+	in.create_home = true;
+	in.files[0] = (struct ou_plan_account_file){"etc/passwd", passwd, strlen(passwd)};
+	add_sensitive("/home/app", 0700);
+	add_sensitive("/etc/passwd", 0600);
+	make_plan();
+	assert_user(ou_layer_list_find(&plan->accounts, "home/app"), 0750, OU_ENTRY_DIR);
+	assert_user(app_entry("home/app"), 0700, OU_ENTRY_DIR);
+	a = ou_layer_list_find(&plan->accounts, "etc/passwd");
+	b = app_entry("etc/passwd");
+	ck_assert_ptr_nonnull(a);
+	ck_assert(!a->mode_set);
+	ck_assert_uint_eq(b->mode, 0600);
+	ck_assert(b->mode_set);
+	ck_assert_ptr_ne(a->data, b->data);
+	write_layer(&plan->app, &m, NULL);
+	ck_assert_str_eq(tu_members_find(&m, "etc/passwd")->data.data, passwd);
+	ck_assert_uint_eq(tu_members_find(&m, "etc/passwd")->perm, 0600);
+	tu_members_release(&m);
+}
+END_TEST
+
 START_TEST(test_home_is_not_created_without_create_home)
 {
 	make_plan();
@@ -1037,6 +1066,7 @@ static Suite *make_suite(void)
 
 	tcase_add_test(th, test_home_is_created_0750_user_owned_with_root_parents);
 	tcase_add_test(th, test_home_is_not_created_without_create_home);
+	tcase_add_test(th, test_sensitive_on_the_home_and_an_account_file_goes_in_the_app_layer);
 	tcase_add_test(th, test_home_is_not_created_when_the_base_has_it);
 	tcase_add_test(th, test_home_is_not_created_when_files_write_below_it);
 	tcase_add_test(th, test_home_given_by_files_is_left_as_files_make_it);
