@@ -16,6 +16,7 @@
 #include "ociuser/build.h"
 #include "ociuser/oci.h"
 #include "ociuser/path.h"
+#include "ociuser/strbuf.h"
 
 enum { OPT_SOURCE_DATE_EPOCH = 256, OPT_VERSION };
 
@@ -54,21 +55,15 @@ static _printf_(1, 2) int usage_error(const char *fmt, ...)
 	return 2;
 }
 
-/* Decimal digits only, 0..OU_MAX_EPOCH: anything else is refused, never clamped. */
+/* A number as in specs (ou_parse_decimal), 0..OU_MAX_EPOCH. */
 static int parse_epoch(const char *s, long long *ret)
 {
-	long long v = 0;
+	uint64_t v;
+	int r = ou_parse_decimal(s, OU_MAX_EPOCH, &v);
 
-	if (!*s || strlen(s) > 15)
-		return -EINVAL;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v * 10 + (*p - '0');
-	}
-	if (v > OU_MAX_EPOCH)
-		return -ERANGE;
-	*ret = v;
+	if (r < 0)
+		return r;
+	*ret = (long long)v;
 	return 0;
 }
 
@@ -158,14 +153,18 @@ int main(int argc, char **argv)
 	env = getenv("SOURCE_DATE_EPOCH");
 	if (epoch_arg) {
 		if (parse_epoch(epoch_arg, &o.epoch) < 0)
-			return usage_error("--source-date-epoch '%s' must be a whole number of "
-			                   "seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)",
-			                   epoch_arg);
+			return usage_error(
+			        "--source-date-epoch '%s' must be a decimal number of seconds "
+			        "without sign or leading zero, from 0 to 253402300799 "
+			        "(9999-12-31T23:59:59Z)",
+			        epoch_arg);
 	} else if (env && *env) {
 		if (parse_epoch(env, &o.epoch) < 0)
-			return usage_error("SOURCE_DATE_EPOCH='%s' must be a whole number of "
-			                   "seconds from 0 to 253402300799 (9999-12-31T23:59:59Z)",
-			                   env);
+			return usage_error(
+			        "SOURCE_DATE_EPOCH='%s' must be a decimal number of seconds "
+			        "without sign or leading zero, from 0 to 253402300799 "
+			        "(9999-12-31T23:59:59Z)",
+			        env);
 	}
 
 	r = ou_build_run(&o, &res, &err);

@@ -119,36 +119,25 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/*
- * A decimal number: digits only, no sign, no leading zero (so "0999" is
- * never read as octal), within min..max. Never clamped or wrapped.
- */
+/* A number as ou_parse_decimal() reads it, within min..max. */
 static int parse_number(struct parser *p, const char *key, const char *s, unsigned line,
                         uint64_t min, uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;
-	bool over = false;
+	int r = ou_parse_decimal(s, max, &v);
 
-	if (!*s)
+	if (r == -EINVAL && !*s)
 		return fail(p, line, "'%s' is empty: give a decimal number in %llu..%llu", key,
 		            (unsigned long long)min, (unsigned long long)max);
-	for (const char *c = s; *c; c++) {
-		if (*c < '0' || *c > '9')
-			return fail(p, line,
-			            "'%s' must be a decimal number without sign, not '%.*s%s'", key,
-			            SHOW(s));
-		if (!over) {
-			v = v * 10 + (uint64_t)(*c - '0');
-			if (v > max)
-				over = true;
-		}
-	}
-	if (s[0] == '0' && s[1])
+	if (r == -EINVAL)
+		return fail(p, line, "'%s' must be a decimal number without sign, not '%.*s%s'",
+		            key, SHOW(s));
+	if (r == -EDOM)
 		return fail(p, line,
 		            "'%s' value '%.*s%s' has a leading zero (numbers are decimal, never "
 		            "octal)",
 		            key, SHOW(s));
-	if (over || v < min)
+	if (r == -ERANGE || v < min)
 		return fail(p, line, "'%s' value %.*s%s is out of range %llu..%llu", key, SHOW(s),
 		            (unsigned long long)min, (unsigned long long)max);
 	*ret = v;
@@ -336,6 +325,12 @@ static int push_kv(struct parser *p, const char *key, const char *v, unsigned li
 static int key_env(struct parser *p, _unused_ const char *key, const char *v, _unused_ bool quoted,
                    unsigned line)
 {
+	size_t name_len = strcspn(v, "=");
+
+	/* a runtime hands NAME=VALUE to execve as it is: a blank in NAME makes a
+	 * variable no shell can name */
+	if (v[name_len] == '=' && strcspn(v, " \t") < name_len)
+		return fail(p, line, "'env' name '%.*s' holds a blank", (int)name_len, v);
 	return push_kv(p, key, v, line, "NAME", &p->spec->env, &p->spec->n_env);
 }
 
@@ -844,12 +839,10 @@ static int parse_section(struct parser *p, char *s, unsigned line)
 	for (int i = 0; i < N_SECTIONS; i++) {
 		if (strcmp(name, section_names[i]) != 0)
 			continue;
-		/* A section given twice is an error, so that each part of the spec is in one place.
-		 */
-		if (p->section_line[i])
-			return fail(p, line, "section '[%s]' is given twice (first at line %u)",
-			            name, p->section_line[i]);
-		p->section_line[i] = line;
+		/* A section given again continues it, as in git's config files; a
+		 * non-list key given in both is still an error at its second line. */
+		if (!p->section_line[i])
+			p->section_line[i] = line;
 		p->section = (enum section)i;
 		return 0;
 	}
@@ -1095,6 +1088,20 @@ static struct ou_spec *spec_new(const char *path)
 	return s;
 }
 
+/*
+ * A required key that is missing: reported at its section's header, or at
+ * the last line (where the section would go) when there is none.
+ */
+static int missing_key(struct parser *p, enum section section, const char *key, unsigned last_line)
+{
+	if (p->section_line[section])
+		return fail(p, p->section_line[section], "missing required key '%s' in [%s]", key,
+		            section_names[section]);
+	return fail(p, last_line ? last_line : 1,
+	            "missing required key '%s' in [%s] (the spec has no [%s] section)", key,
+	            section_names[section], section_names[section]);
+}
+
 int ou_spec_parse(const char *path, const char *text, size_t len, struct ou_spec **ret_spec,
                   struct ou_error **err)
 {
@@ -1143,9 +1150,9 @@ int ou_spec_parse(const char *path, const char *text, size_t len, struct ou_spec
 		return r;
 
 	if (!spec->base.str)
-		return fail(&p, 0, "missing required key 'base' in [image]");
+		return missing_key(&p, SECTION_IMAGE, "base", line);
 	if (!spec->user.str)
-		return fail(&p, 0, "missing required key 'name' in [user]");
+		return missing_key(&p, SECTION_USER, "name", line);
 	r = check_lists(&p);
 	if (r < 0)
 		return r;

@@ -118,3 +118,28 @@ int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
 	*ret_data = ou_strbuf_steal(&sb);
 	return 0;
 }
+
+int ou_parse_decimal(const char *s, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+	bool over = false;
+
+	if (!*s)
+		return -EINVAL;
+	for (const char *c = s; *c; c++) {
+		unsigned d = (unsigned)(*c - '0');
+
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		/* v * 10 + d > max, found without overflowing */
+		over = over || d > max || v > (max - d) / 10;
+		if (!over)
+			v = v * 10 + d;
+	}
+	if (s[0] == '0' && s[1])
+		return -EDOM;
+	if (over)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}

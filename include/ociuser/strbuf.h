@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "ociuser/macro.h"
 
 /*
@@ -31,6 +32,15 @@ static inline const char *ou_strbuf_str(const struct ou_strbuf *sb)
 {
 	return sb->buf ? sb->buf : "";
 }
+
+/*
+ * The one reading of a number that ociuser accepts, in specs and on the
+ * command line: decimal digits only, no sign, no leading zero (so "0999" is
+ * never octal), at most @max; never clamped or wrapped. Returns 0, or
+ * -EINVAL (empty, or not a digit), -EDOM (a leading zero), -ERANGE (above
+ * @max).
+ */
+int ou_parse_decimal(const char *s, uint64_t max, uint64_t *ret);
 
 /* Writes all @len bytes to @fd, retrying on EINTR and short writes. 0 or -errno. */
 int ou_write_all(int fd, const void *data, size_t len);

@@ -74,13 +74,21 @@ bad() {
 	expect_error_both spec.ini "spec.ini:$(line_of spec.ini 'cmd = \["b"\]')" cmd
 }
 
-@test "a missing [image] base or [user] name is an error naming the key" {
+@test "a missing [image] base or [user] name is a SPEC:LINE error naming the key" {
 	printf '[image]\ntag = x\n[user]\nname = app\n' >spec.ini
-	expect_error_both spec.ini spec.ini base
+	expect_error_both spec.ini spec.ini:1: "missing required key 'base' in [image]"
 	printf '[image]\nbase = base.tar\n[user]\ngroup = app\n' >spec.ini
-	expect_error_both spec.ini spec.ini name
+	expect_error_both spec.ini spec.ini:3: "missing required key 'name' in [user]"
 	printf '[image]\nbase = base.tar\n' >spec.ini
-	expect_error_both spec.ini spec.ini name
+	expect_error_both spec.ini spec.ini:2: "no [user] section"
+}
+
+@test "a section given twice continues it; a non-list key in both blocks is an error at its second line" {
+	printf '[image]\nbase = base.tar\n[user]\nname = app\n[image]\ntag = two\n' >spec.ini
+	build_ok spec.ini "$T/out"
+	assert_eq "$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$T/out/index.json")" two "tag from the second [image] block"
+	printf '[image]\nbase = base.tar\n[user]\nname = app\n[image]\nbase = base.tar\n' >spec.ini
+	expect_error_both spec.ini spec.ini:6: "'base' is given twice (first at line 2)"
 }
 
 @test "numbers: leading zeros, signs, out of range and non-digits are errors, never clamped" {

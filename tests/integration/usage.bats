@@ -52,9 +52,9 @@ INI
 	done
 }
 
-@test "--source-date-epoch outside 0..253402300799 or not a number is exit 2, OUT untouched" {
+@test "--source-date-epoch outside 0..253402300799, not a number or with a leading zero is exit 2, OUT untouched" {
 	local v
-	for v in -5 abc 253402300800 99999999999999 "" 1e9 " 5" 0x10 18446744073709551617; do
+	for v in -5 abc 253402300800 99999999999999 "" 1e9 " 5" 0x10 18446744073709551617 00 0315532800; do
 		ou build spec.ini -o out --source-date-epoch "$v"
 		[ "$status" -eq 2 ] || fail "--source-date-epoch '$v' exited $status, not 2 (stderr: $stderr)"
 		assert_contains "$stderr" "ociuser: "
@@ -77,7 +77,7 @@ INI
 
 @test "an unusable SOURCE_DATE_EPOCH in the environment is exit 2 naming the variable" {
 	local v
-	for v in abc -1 253402300800 99999999999999 1e9 0x10 "1 2"; do
+	for v in abc -1 253402300800 99999999999999 1e9 0x10 "1 2" 007; do
 		SOURCE_DATE_EPOCH=$v run --separate-stderr "$OCIUSER" build spec.ini -o out
 		[ "$status" -eq 2 ] || fail "SOURCE_DATE_EPOCH='$v' exited $status, not 2 (stderr: $stderr)"
 		assert_contains "$stderr" "SOURCE_DATE_EPOCH"

@@ -353,10 +353,22 @@ START_TEST(test_unknown_section_is_an_error)
 }
 END_TEST
 
-START_TEST(test_section_given_twice_is_an_error)
+START_TEST(test_a_section_given_again_continues_it)
 {
-	assert_error_exact(USR("[image]\n"),
-	                   "spec.ini:5: section '[image]' is given twice (first at line 1)");
+	_cleanup_(ou_spec_freep) struct ou_spec *s =
+	        parse(MIN "[files]\n/a = a/\n[image]\ntag = v1\n[files]\n/b = b/\nexclude = *.o\n");
+
+	ck_assert_str_eq(s->tag.str, "v1");
+	ck_assert_uint_eq(s->n_files, 2);
+	ck_assert_str_eq(s->files[0].dest, "/a");
+	ck_assert_str_eq(s->files[1].dest, "/b");
+}
+END_TEST
+
+START_TEST(test_a_key_repeated_across_two_blocks_of_a_section_is_an_error)
+{
+	assert_error_exact("[image]\nbase = b\n[user]\nname = app\n[image]\nbase = c\n",
+	                   "spec.ini:6: 'base' is given twice (first at line 2)");
 }
 END_TEST
 
@@ -418,17 +430,27 @@ START_TEST(test_empty_key_is_an_error)
 }
 END_TEST
 
-START_TEST(test_missing_base_is_an_error_without_line)
+START_TEST(test_missing_base_is_an_error_at_its_section)
 {
-	assert_error_exact("[image]\n[user]\nname = app\n",
-	                   "spec.ini: missing required key 'base' in [image]");
+	assert_error_exact("# app\n[image]\n[user]\nname = app\n",
+	                   "spec.ini:2: missing required key 'base' in [image]");
 }
 END_TEST
 
-START_TEST(test_missing_name_is_an_error_without_line)
+START_TEST(test_missing_name_is_an_error_at_its_section)
 {
-	assert_error_exact("[image]\nbase = b\n",
-	                   "spec.ini: missing required key 'name' in [user]");
+	assert_error_exact("[image]\nbase = b\n[user]\nuid = 5\n",
+	                   "spec.ini:3: missing required key 'name' in [user]");
+}
+END_TEST
+
+START_TEST(test_a_missing_section_is_reported_at_the_last_line)
+{
+	assert_error_exact("[image]\nbase = b\n\n",
+	                   "spec.ini:3: missing required key 'name' in [user] (the spec has no "
+	                   "[user] section)");
+	assert_error_exact("", "spec.ini:1: missing required key 'base' in [image] (the spec has "
+	                       "no [image] section)");
 }
 END_TEST
 
@@ -613,6 +635,42 @@ START_TEST(test_uid_and_gid_are_read_as_decimal)
 	ck_assert(s->has_gid);
 	ck_assert_uint_eq(s->gid, 2147483646u);
 	ck_assert_uint_eq(s->gid_line, 6);
+}
+END_TEST
+
+START_TEST(test_parse_decimal_is_the_one_number_reader)
+{
+	/* the spec and the command line (--source-date-epoch) both read numbers with it */
+	static const struct {
+		const char *s;
+		uint64_t max;
+		int r;
+		uint64_t v;
+	} cases[] = {
+	        {"0", 10, 0, 0},
+	        {"10", 10, 0, 10},
+	        {"11", 10, -ERANGE, 0},
+	        {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+	        {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+	        {"99999999999999999999999", 5, -ERANGE, 0},
+	        {"00", 10, -EDOM, 0},
+	        {"0999", 10000, -EDOM, 0},
+	        {"", 10, -EINVAL, 0},
+	        {"-1", 10, -EINVAL, 0},
+	        {"+1", 10, -EINVAL, 0},
+	        {" 1", 10, -EINVAL, 0},
+	        {"1 ", 10, -EINVAL, 0},
+	        {"0x1", 10, -EINVAL, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 12345;
+		int r = ou_parse_decimal(cases[i].s, cases[i].max, &v);
+
+		ck_assert_msg(r == cases[i].r, "'%s': %d, want %d", cases[i].s, r, cases[i].r);
+		ck_assert_msg(v == (r == 0 ? cases[i].v : 12345), "'%s': value %llu", cases[i].s,
+		              (unsigned long long)v);
+	}
 }
 END_TEST
 
@@ -821,6 +879,17 @@ START_TEST(test_env_without_equals_or_name_is_an_error)
 {
 	assert_error(IMG("env = FOO\n"), "spec.ini:3: ", "NAME=VALUE");
 	assert_error(IMG("env = =x\n"), "spec.ini:3: ", "empty NAME");
+	assert_error(IMG("env = FOO BAR\n"), "spec.ini:3: ", "NAME=VALUE");
+}
+END_TEST
+
+START_TEST(test_env_name_with_a_blank_is_an_error)
+{
+	assert_error_exact(IMG("env = A B=x\n"), "spec.ini:3: 'env' name 'A B' holds a blank");
+	assert_error(IMG("env = \"A\tB=x\"\n"), "spec.ini:3: ", "holds a blank");
+	/* a blank in the value is fine */
+	_cleanup_(ou_spec_freep) struct ou_spec *s = parse(IMG("env = A=b c\n"));
+	ck_assert_str_eq(s->env[0].value, "b c");
 }
 END_TEST
 
@@ -1262,7 +1331,8 @@ static Suite *make_suite(void)
 	tcase_add_test(syn, test_quoted_value_without_closing_quote_is_an_error);
 	tcase_add_test(syn, test_key_before_any_section_is_an_error);
 	tcase_add_test(syn, test_unknown_section_is_an_error);
-	tcase_add_test(syn, test_section_given_twice_is_an_error);
+	tcase_add_test(syn, test_a_section_given_again_continues_it);
+	tcase_add_test(syn, test_a_key_repeated_across_two_blocks_of_a_section_is_an_error);
 	tcase_add_test(syn, test_section_header_without_closing_bracket_is_an_error);
 	tcase_add_test(syn, test_text_after_section_header_is_an_error);
 	tcase_add_test(syn, test_empty_section_is_fine);
@@ -1272,8 +1342,9 @@ static Suite *make_suite(void)
 	tcase_add_test(syn, test_repeated_key_is_an_error_naming_the_first_line);
 	tcase_add_test(syn, test_line_without_equals_is_an_error);
 	tcase_add_test(syn, test_empty_key_is_an_error);
-	tcase_add_test(syn, test_missing_base_is_an_error_without_line);
-	tcase_add_test(syn, test_missing_name_is_an_error_without_line);
+	tcase_add_test(syn, test_missing_base_is_an_error_at_its_section);
+	tcase_add_test(syn, test_a_missing_section_is_reported_at_the_last_line);
+	tcase_add_test(syn, test_missing_name_is_an_error_at_its_section);
 	tcase_add_test(syn, test_messages_use_the_spec_path_as_given);
 	tcase_add_test(syn, test_long_values_are_shortened_in_messages);
 	suite_add_tcase(s, syn);
@@ -1293,6 +1364,7 @@ static Suite *make_suite(void)
 	suite_add_tcase(s, paths);
 
 	tcase_add_test(vals, test_uid_and_gid_are_read_as_decimal);
+	tcase_add_test(vals, test_parse_decimal_is_the_one_number_reader);
 	tcase_add_test(vals, test_uid_with_leading_zero_is_an_error_not_octal);
 	tcase_add_test(vals, test_uid_with_a_sign_is_an_error);
 	tcase_add_test(vals, test_uid_zero_is_out_of_range);
@@ -1315,6 +1387,7 @@ static Suite *make_suite(void)
 	tcase_add_test(vals, test_env_items_keep_order);
 	tcase_add_test(vals, test_later_env_replaces_earlier_in_place);
 	tcase_add_test(vals, test_env_without_equals_or_name_is_an_error);
+	tcase_add_test(vals, test_env_name_with_a_blank_is_an_error);
 	tcase_add_test(vals, test_labels_and_annotations_are_key_value_lists);
 	tcase_add_test(vals, test_expose_is_normalised_to_port_and_protocol);
 	tcase_add_test(vals, test_expose_out_of_range_or_malformed_is_an_error);
