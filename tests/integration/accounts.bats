@@ -302,4 +302,10 @@ c09_base() {
 	mkbase base.tar --remove usr/sbin/nologin --entry '{"path":"bin/false","mode":"0755","content":"#!/bin/sh\n"}'
 	build_ok spec.ini "$T/out2"
 	assert_eq "$(file_in out2 etc/passwd | tail -n 1 | cut -d: -f7)" /bin/false shell
+	assert_not_contains "$stderr" "none of"
+	# none of them: /usr/sbin/nologin all the same, with a warning that says so
+	mkbase base.tar --remove usr/sbin/nologin
+	build_ok spec.ini "$T/out3"
+	assert_eq "$(file_in out3 etc/passwd | tail -n 1 | cut -d: -f7)" /usr/sbin/nologin shell
+	assert_contains "$stderr" "warning: the base has none of /usr/sbin/nologin, /sbin/nologin, /bin/false"
 }

@@ -64,6 +64,22 @@ INI
 	assert_eq "$(stat -c '%u:%g %a' bundle/rootfs/home/web)" "1500:1500 750" home/web
 }
 
+@test "a DEST that is already a base folder keeps the base's owner and mode; what goes into it is the user's" {
+	need_root
+	mkbase base.tar --entry '{"path":"tmp/","type":"dir","mode":"1777"}'
+	mkdir conf seed && echo c >conf/app.conf && echo s >seed/s
+	printf '[image]\nbase = base.tar\n[user]\nname = web\nuid = 1500\ngid = 1500\n[files]\n/etc = conf/\n/tmp = seed/\n' >spec.ini
+	build_ok spec.ini
+	check_image out
+	no_entry out etc
+	no_entry out tmp
+	entry_is out etc/app.conf file 1500:1500 web:web 0644 "$EPOCH"
+	entry_is out tmp/s file 1500:1500 web:web 0644 "$EPOCH"
+	umoci unpack --image out:latest bundle >/dev/null
+	assert_eq "$(stat -c '%u:%g %a' bundle/rootfs/etc bundle/rootfs/tmp | tr '\n' ' ')" "0:0 755 0:0 1777 " "etc and tmp as the base has them"
+	assert_eq "$(stat -c '%u:%g' bundle/rootfs/etc/app.conf)" "1500:1500" "etc/app.conf"
+}
+
 @test "C17: modes are normalised whatever the umask; preserve_modes keeps the source bits" {
 	mkbase base.tar
 	umask 077
