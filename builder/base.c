@@ -62,6 +62,8 @@ struct pass {
 	unsigned layer;
 	enum pass_mode mode;
 	int fd;
+	dev_t dev; /* the file read, as fstat saw it */
+	ino_t ino;
 	struct ou_blob_writer *keep; /* stores the file's bytes as they are */
 	struct ou_blob_writer *reencode;
 	struct ou_sha256 *file_hash;
@@ -374,6 +376,18 @@ static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 }
 
 /* The compression of @path as libarchive sees it, and how many filters. */
+/* A FIFO or a device would block or never end: only regular files are read. */
+static int check_regular(const char *path, const char *display, struct ou_error **err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return ou_error_set(err, errno, "cannot open %s: %s", display, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ou_error_set(err, EINVAL, "%s is not a regular file", display);
+	return 0;
+}
+
 static int detect_filter(const struct source *s, int *ret_code, int *ret_count, char **ret_name,
                          struct ou_error **err)
 {
@@ -399,13 +413,14 @@ static int detect_filter(const struct source *s, int *ret_code, int *ret_count, 
 	return 0;
 }
 
-static int spill(struct archive *t, struct ou_base_node *n, const char *name,
-                 const struct source *s, struct ou_error **err)
+int ou_base_keep_content(ou_base_read_fn read_fn, void *rctx, const char *what, int *ret_fd,
+                         int64_t *ret_size, struct ou_error **err)
 {
 	const char *tmpdir = getenv("TMPDIR");
+	_cleanup_close_ int fd = -1;
 	char buf[65536];
-	la_ssize_t got;
-	int fd;
+	int64_t size = 0;
+	ssize_t got;
 
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
@@ -420,17 +435,37 @@ static int spill(struct archive *t, struct ou_base_node *n, const char *name,
 	if (fd < 0)
 		return ou_error_set(err, errno, "cannot create a temporary file in '%s': %s",
 		                    tmpdir, strerror(errno));
-	n->content_fd = fd;
-	while ((got = archive_read_data(t, buf, sizeof(buf))) > 0) {
+	while ((got = read_fn(rctx, buf, sizeof(buf))) > 0) {
 		int r = ou_write_all(fd, buf, (size_t)got);
 		if (r < 0)
-			return ou_error_set(err, -r, "cannot keep a copy of entry '%s' of %s: %s",
-			                    name, s->display, strerror(-r));
+			return ou_error_set(err, -r, "cannot keep a copy of %s: %s", what,
+			                    strerror(-r));
+		size += got;
 	}
 	if (got < 0)
-		return ou_error_set(err, EBADMSG, "cannot read entry '%s' of %s: %s", name,
-		                    s->display, archive_error_string(t));
+		return ou_error_set(err, EBADMSG, "cannot read %s", what);
+	*ret_fd = TAKE_FD(fd);
+	if (ret_size)
+		*ret_size = size;
 	return 0;
+}
+
+static ssize_t replay_read(void *rctx, void *buf, size_t len)
+{
+	return archive_read_data(rctx, buf, len);
+}
+
+/* Keeps the content of the entry being read in @n's content_fd. */
+static int spill(struct archive *t, struct ou_base_node *n, const char *name,
+                 const struct source *s, struct ou_error **err)
+{
+	_cleanup_free_ char *what = xasprintf("entry '%s' of %s", name, s->display);
+	int r = ou_base_keep_content(replay_read, t, what, &n->content_fd, NULL, err);
+
+	if (r == -EBADMSG && archive_error_string(t))
+		return ou_error_set(err, EBADMSG, "cannot read %s: %s", what,
+		                    archive_error_string(t));
+	return r;
 }
 
 static enum ou_entry_type entry_type(struct archive_entry *e)
@@ -508,7 +543,7 @@ static int record(struct pass *p, struct archive *t, struct archive_entry *e, co
 	n->gid = (uint32_t)archive_entry_gid(e);
 	n->size = archive_entry_size(e);
 	if (n->type == OU_ENTRY_HARDLINK) {
-		const struct ou_base_node *target;
+		struct ou_base_node *target;
 		r = ou_path_from_tar(archive_entry_hardlink(e), &n->link, err);
 		if (r < 0) {
 			node_free(n);
@@ -524,6 +559,14 @@ static int record(struct pass *p, struct archive *t, struct archive_entry *e, co
 			node_free(n);
 			return r;
 		}
+		/* A link to a link is a link to the file the first one names. */
+		if (target->type == OU_ENTRY_HARDLINK) {
+			free(n->link);
+			n->link = xstrdup(target->link);
+			target = ou_strmap_get(&b->nodes, n->link);
+		}
+		if (target)
+			target->hardlinked = true;
 	} else if (n->type == OU_ENTRY_SYMLINK) {
 		const char *target = archive_entry_symlink(e);
 		n->link = xstrdup(target ? target : "");
@@ -566,11 +609,6 @@ static int capture(struct pass *p, struct archive *t, struct archive_entry *e, c
 			return r;
 	}
 	return 0;
-}
-
-static ssize_t replay_read(void *rctx, void *buf, size_t len)
-{
-	return archive_read_data(rctx, buf, len);
 }
 
 static int replay(struct pass *p, struct archive *t, struct archive_entry *e, const char *rel,
@@ -673,9 +711,18 @@ static int run_pass(struct pass *p, struct ou_error **err)
 	const void *buf;
 	int r;
 
-	p->fd = open(s->file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in a blob's place must not block the open */
+	p->fd = open(s->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (p->fd < 0)
 		return ou_error_set(err, errno, "cannot open %s: %s", s->display, strerror(errno));
+	{
+		struct stat st;
+
+		if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode))
+			return ou_error_set(err, EINVAL, "%s is not a regular file", s->display);
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
+	}
 	p->file_hash = ou_sha256_new();
 	p->diff = ou_sha256_new();
 	p->tar_bytes = 0;
@@ -806,12 +853,22 @@ static int run_all(struct ou_base *b, enum pass_mode mode, ou_base_entry_fn fn, 
 	return 0;
 }
 
-/* Links the blob into the blob folder under a temporary name, when the file system allows. */
+/*
+ * Links the blob into the blob folder under a temporary name, when the
+ * file system allows and the link changes nothing of the base's: only a
+ * regular file (not a symbolic link to one) that is already 0644, since
+ * every file in OUT is made 0644 and a hard link shares its mode. Else
+ * NULL, and the blob is copied.
+ */
 static char *link_blob(const struct source *s, int blob_dirfd)
 {
 	static unsigned counter;
-	char *tmp = xasprintf(".tmp-blob-link-%d-%u", (int)getpid(), counter++);
+	struct stat st;
+	char *tmp;
 
+	if (lstat(s->file, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != 0644)
+		return NULL;
+	tmp = xasprintf(".tmp-blob-link-%d-%u", (int)getpid(), counter++);
 	if (linkat(AT_FDCWD, s->file, blob_dirfd, tmp, 0) == 0)
 		return tmp;
 	free(tmp);
@@ -993,6 +1050,15 @@ static int first_pass(struct ou_base *b, unsigned i, int blob_dirfd, enum ou_blo
 			                 "%s: its uncompressed bytes hash to %s, but the config's "
 			                 "rootfs.diff_ids says %s",
 			                 s->display, diff, s->want_diff_id);
+	}
+	if (r >= 0 && linked) {
+		/* what was read and checked must be what was linked */
+		struct stat st;
+
+		if (fstatat(blob_dirfd, linked, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != p->dev || st.st_ino != p->ino)
+			r = ou_error_set(err, EAGAIN, "%s was replaced while ociuser read it",
+			                 s->display);
 	}
 	if (r >= 0) {
 		memcpy(l->diff_id, diff, sizeof(diff));
@@ -1283,6 +1349,11 @@ static int open_layout(struct ou_base *b, const struct ou_base_options *o, struc
 		}
 		b->src[i].file = blob_path(o->oci_dir, ld.digest);
 		b->src[i].display = xasprintf("layer %s of base '%s'", ld.digest, b->name);
+		r = check_regular(b->src[i].file, b->src[i].display, err);
+		if (r < 0) {
+			ou_descriptor_release(&ld);
+			goto out;
+		}
 		b->src[i].want_digest = xstrdup(ld.digest);
 		b->src[i].want_size = ld.size;
 		b->src[i].want_diff_id = diff ? xstrdup(diff) : NULL;
@@ -1312,15 +1383,7 @@ int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base
 		ou_strmap_put(&b->capture, o->capture_small[i], (void *)2);
 	if (o->tarball) {
 		const char *slash = strrchr(o->tarball, '/');
-		struct stat st;
 
-		/* A FIFO or a device would block or never end: only files are bases. */
-		if (stat(o->tarball, &st) < 0)
-			return ou_error_set(err, errno, "cannot open base '%s': %s", o->tarball,
-			                    strerror(errno));
-		if (!S_ISREG(st.st_mode))
-			return ou_error_set(err, EINVAL, "base '%s' is not a regular file",
-			                    o->tarball);
 		b->name = xstrdup(slash ? slash + 1 : o->tarball);
 		b->n_layers = 1;
 		b->layers = xcalloc(1, sizeof(*b->layers));
@@ -1328,6 +1391,9 @@ int ou_base_open(const struct ou_base_options *o, int blob_dirfd, struct ou_base
 		b->src[0].file = xstrdup(o->tarball);
 		b->src[0].display = xasprintf("base '%s'", o->tarball);
 		b->src[0].want_size = -1;
+		r = check_regular(o->tarball, b->src[0].display, err);
+		if (r < 0)
+			return r;
 	} else {
 		b->name = xasprintf("oci:%s%s%s", o->oci_dir, o->oci_tag ? ":" : "",
 		                    o->oci_tag ? o->oci_tag : "");

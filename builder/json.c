@@ -53,48 +53,16 @@ int ou_json_load_buffer(const char *what, const void *data, size_t len, json_t *
 static int load_at(int dirfd, const char *name, int flags, const char *display, size_t max,
                    json_t **ret, struct ou_error **err)
 {
-	_cleanup_close_ int fd = -1;
-	struct ou_strbuf sb = OU_STRBUF_INIT;
-	struct stat st;
-	char chunk[65536];
+	_cleanup_free_ char *data = NULL, *what = NULL;
+	size_t len;
 	int r;
 
-	if (max > OU_MAX_JSON_SIZE)
-		max = OU_MAX_JSON_SIZE;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
-	if (fd < 0)
-		return ou_error_set(err, errno, "cannot open '%s': %s", display, strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return ou_error_set(err, errno, "cannot stat '%s': %s", display, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return ou_error_set(err, EBADMSG, "'%s' is not a regular file", display);
-	if (st.st_size > (off_t)max)
-		return ou_error_set(err, EFBIG, "'%s' is larger than %zu bytes", display, max);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = errno;
-			ou_strbuf_release(&sb);
-			return ou_error_set(err, r, "cannot read '%s': %s", display, strerror(r));
-		}
-		if (n == 0)
-			break;
-		if (sb.len + (size_t)n > max) {
-			ou_strbuf_release(&sb);
-			return ou_error_set(err, EFBIG, "'%s' is larger than %zu bytes", display,
-			                    max);
-		}
-		ou_strbuf_append(&sb, chunk, (size_t)n);
-	}
-	{
-		_cleanup_free_ char *what = xasprintf("'%s'", display);
-
-		r = ou_json_load_buffer(what, ou_strbuf_str(&sb), sb.len, ret, err);
-	}
-	ou_strbuf_release(&sb);
-	return r;
+	r = ou_read_file_at(dirfd, name, flags, display,
+	                    max < OU_MAX_JSON_SIZE ? max : OU_MAX_JSON_SIZE, &data, &len, err);
+	if (r < 0)
+		return r;
+	what = xasprintf("'%s'", display);
+	return ou_json_load_buffer(what, data, len, ret, err);
 }
 
 int ou_json_load_file(const char *path, size_t max, json_t **ret, struct ou_error **err)

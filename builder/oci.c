@@ -512,6 +512,7 @@ static int tidy_staged_blobs(struct ou_oci_out *out, char ***ret_names, size_t *
 {
 	_cleanup_strv_free_ char **names = NULL, **blobs = NULL;
 	size_t n, n_blobs = 0;
+	struct stat st;
 	int r;
 
 	r = list_dir(out->blob_fd, "staged blobs", &names, &n, err);
@@ -523,7 +524,14 @@ static int tidy_staged_blobs(struct ou_oci_out *out, char ***ret_names, size_t *
 			remove_tree_at(out->blob_fd, names[i], MAX_REMOVE_DEPTH - 1);
 			continue;
 		}
-		if (fchmodat(out->blob_fd, names[i], 0644, 0) < 0)
+		/* a blob hard-linked from a base is already 0644: its inode is left alone */
+		if (fstatat(out->blob_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return ou_error_set(err, errno, "cannot stat blob '%s': %s", names[i],
+			                    strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return ou_error_set(err, EINVAL, "staged blob '%s' is not a regular file",
+			                    names[i]);
+		if ((st.st_mode & 07777) != 0644 && fchmodat(out->blob_fd, names[i], 0644, 0) < 0)
 			return ou_error_set(err, errno, "cannot set the mode of blob '%s': %s",
 			                    names[i], strerror(errno));
 		ou_strv_push(&blobs, &n_blobs, names[i]);

@@ -1168,44 +1168,12 @@ int ou_spec_parse(const char *path, const char *text, size_t len, struct ou_spec
 int ou_spec_load(const char *path, struct ou_spec **ret_spec, struct ou_error **err)
 {
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	struct ou_strbuf sb = OU_STRBUF_INIT;
-	struct stat st;
-	char chunk[65536];
+	size_t len;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ou_error_set(err, errno, "%s: cannot open the spec: %s", path,
-		                    strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return ou_error_set(err, errno, "%s: cannot stat the spec: %s", path,
-		                    strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return ou_error_set(err, EINVAL, "%s: the spec is not a regular file", path);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			ou_strbuf_release(&sb);
-			return ou_error_set(err, e, "%s: cannot read the spec: %s", path,
-			                    strerror(e));
-		}
-		if (n == 0)
-			break;
-		if (sb.len + (size_t)n > OU_MAX_SPEC_SIZE) {
-			ou_strbuf_release(&sb);
-			return ou_error_set(err, EFBIG,
-			                    "%s: the spec is larger than the limit of %d bytes",
-			                    path, OU_MAX_SPEC_SIZE);
-		}
-		ou_strbuf_append(&sb, chunk, (size_t)n);
-	}
-	size_t len = sb.len;
-	text = ou_strbuf_steal(&sb);
+	r = ou_read_file(path, OU_MAX_SPEC_SIZE, &text, &len, err);
+	if (r < 0)
+		return ou_error_prefix(err, "%s: cannot read the spec", path);
 	return ou_spec_parse(path, text, len, ret_spec, err);
 }
 

@@ -8,12 +8,32 @@
 #include "ociuser/strmap.h"
 #include "ociuser/xalloc.h"
 
+/* The old content of a base file ociuser replaces, kept for the base's hard links to it. */
+struct relink {
+	int fd; /* unlinked temporary copy */
+	int64_t size;
+	char *first; /* the first surviving link, which now holds the content; NULL until then */
+};
+
 struct squash_ctx {
 	struct ou_layer_writer *w;
 	const struct ou_plan *plan;
 	const struct ou_base *base;
-	struct ou_strmap relinked; /* rewritten path -> the base link that now holds its old data */
+	struct ou_strmap relinked; /* replaced path -> struct relink */
+	struct ou_strmap written;  /* ociuser's entries already written (base folders it changes) */
 };
+
+static void relink_free(void *p)
+{
+	struct relink *rl = p;
+
+	if (!rl)
+		return;
+	if (rl->fd >= 0)
+		close(rl->fd);
+	free(rl->first);
+	free(rl);
+}
 
 struct fd_reader {
 	int fd;
@@ -30,45 +50,83 @@ static ssize_t read_fd(void *rctx, void *buf, size_t len)
 	return n;
 }
 
-static bool overridden(const struct ou_plan *plan, const char *path)
+/* ociuser's own entry for @path (accounts or app), or NULL. */
+static const struct ou_layer_entry *mine(const struct ou_plan *plan, const char *path)
 {
-	return ou_layer_list_find(&plan->accounts, path) || ou_layer_list_find(&plan->app, path);
+	const struct ou_layer_entry *e = ou_layer_list_find(&plan->accounts, path);
+
+	return e ? e : ou_layer_list_find(&plan->app, path);
+}
+
+/*
+ * A base path ociuser writes itself. A folder ([sensitive]) is written in
+ * its place among the base's folders, so that it comes before what the
+ * base has in it. A file that base hard links name has its old content
+ * kept aside for them, as the layered image keeps it in the lower layer.
+ */
+static int replaced(struct squash_ctx *c, const char *path, const struct ou_layer_entry *e,
+                    struct archive_entry *h, ou_base_read_fn read, void *rctx,
+                    struct ou_error **err)
+{
+	const struct ou_base_node *n = ou_base_lookup(c->base, path);
+	_cleanup_free_ char *what = NULL;
+	struct relink *rl;
+	int r;
+
+	if (archive_entry_filetype(h) == AE_IFDIR) {
+		ou_strmap_put(&c->written, path, (void *)1);
+		return ou_layer_writer_add(c->w, e, err);
+	}
+	if (!n || !n->hardlinked || n->type != OU_ENTRY_FILE)
+		return 0;
+	what = xasprintf("the base's '/%s'", path);
+	rl = xcalloc(1, sizeof(*rl));
+	r = ou_base_keep_content(read, rctx, what, &rl->fd, &rl->size, err);
+	if (r < 0) {
+		free(rl);
+		return r;
+	}
+	relink_free(ou_strmap_put(&c->relinked, path, rl));
+	return 0;
 }
 
 /*
  * A base entry of the merged view: written unless ociuser writes that path
- * itself. A base hard link to a path ociuser rewrites keeps the old data,
- * as in the layered image: the first such link becomes the file.
+ * itself. A base hard link to a file ociuser replaces keeps the old data,
+ * as in the layered image: the first such link becomes a regular file with
+ * it, and the later ones link to that one.
  */
 static int squash_base_entry(void *ctx, const char *path, struct archive_entry *h,
                              ou_base_read_fn read, void *rctx, struct ou_error **err)
 {
 	struct squash_ctx *c = ctx;
 	const char *target = archive_entry_hardlink(h);
-	const struct ou_base_node *n;
+	const struct ou_layer_entry *e = mine(c->plan, path);
 	struct fd_reader fr = {-1, 0};
-	const char *first;
+	struct relink *rl;
 
-	if (overridden(c->plan, path))
-		return 0;
-	if (!target || !overridden(c->plan, target))
+	if (e)
+		return replaced(c, path, e, h, read, rctx, err);
+	if (!target)
 		return ou_layer_writer_add_raw(c->w, h, read, rctx, err);
-	first = ou_strmap_get(&c->relinked, target);
-	if (first) {
-		archive_entry_set_hardlink(h, first);
+	rl = ou_strmap_get(&c->relinked, target);
+	if (!rl) {
+		if (mine(c->plan, target))
+			return ou_error_set(err, ENOTSUP,
+			                    "cannot squash: the base's hard link '/%s' points to "
+			                    "'/%s', which ociuser replaces",
+			                    path, target);
 		return ou_layer_writer_add_raw(c->w, h, read, rctx, err);
 	}
-	n = ou_base_lookup(c->base, target);
-	if (!n || n->type != OU_ENTRY_FILE || n->content_fd < 0)
-		return ou_error_set(err, ENOTSUP,
-		                    "cannot squash: the base's hard link '/%s' points to '/%s', "
-		                    "which ociuser replaces",
-		                    path, target);
+	if (rl->first) {
+		archive_entry_set_hardlink(h, rl->first);
+		return ou_layer_writer_add_raw(c->w, h, read, rctx, err);
+	}
 	archive_entry_set_hardlink(h, NULL);
 	archive_entry_set_filetype(h, AE_IFREG);
-	archive_entry_set_size(h, n->size);
-	fr.fd = n->content_fd;
-	ou_strmap_put(&c->relinked, target, (void *)xstrdup(path));
+	archive_entry_set_size(h, rl->size);
+	fr.fd = rl->fd;
+	rl->first = xstrdup(path);
 	return ou_layer_writer_add_raw(c->w, h, read_fd, &fr, err);
 }
 
@@ -90,19 +148,26 @@ int ou_squash_write(struct ou_base *base, const struct ou_plan *plan, int blob_d
 		return r;
 	c.w = w;
 	r = ou_base_replay(base, squash_base_entry, &c, err);
-	ou_strmap_release(&c.relinked, free);
-	if (r < 0)
-		return r;
-	while (i < plan->accounts.n || k < plan->app.n) {
+	ou_strmap_release(&c.relinked, relink_free);
+	while (r >= 0 && (i < plan->accounts.n || k < plan->app.n)) {
 		const struct ou_layer_entry *e;
-		if (k >= plan->app.n || (i < plan->accounts.n &&
-		                         strcmp(plan->accounts.v[i].path, plan->app.v[k].path) < 0))
+		int cmp = k >= plan->app.n ? -1
+		          : i >= plan->accounts.n
+		                  ? 1
+		                  : strcmp(plan->accounts.v[i].path, plan->app.v[k].path);
+
+		if (cmp == 0)
+			i++; /* the app layer's copy wins, as it does over the accounts layer */
+		if (cmp < 0)
 			e = &plan->accounts.v[i++];
 		else
 			e = &plan->app.v[k++];
-		r = ou_layer_writer_add(w, e, err);
-		if (r < 0)
-			return r;
+		/* One layer holds each path once: a base folder ociuser changes went first. */
+		if (!ou_strmap_get(&c.written, e->path))
+			r = ou_layer_writer_add(w, e, err);
 	}
+	ou_strmap_release(&c.written, NULL);
+	if (r < 0)
+		return r;
 	return ou_layer_writer_finish(w, ret, err);
 }

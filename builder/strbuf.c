@@ -82,21 +82,24 @@ int ou_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
-                 struct ou_error **err)
+int ou_read_file_at(int dirfd, const char *name, int flags, const char *display, size_t max,
+                    char **ret_data, size_t *ret_len, struct ou_error **err)
 {
 	_cleanup_close_ int fd = -1;
 	struct ou_strbuf sb = OU_STRBUF_INIT;
 	struct stat st;
 	char chunk[65536];
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
 	if (fd < 0)
-		return ou_error_set(err, errno, "cannot open '%s': %s", path, strerror(errno));
+		return ou_error_set(err, errno, "cannot open '%s': %s", display, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return ou_error_set(err, errno, "cannot stat '%s': %s", path, strerror(errno));
+		return ou_error_set(err, errno, "cannot stat '%s': %s", display, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return ou_error_set(err, EINVAL, "'%s' is not a regular file", path);
+		return ou_error_set(err, EINVAL, "'%s' is not a regular file", display);
+	if (st.st_size > (off_t)max)
+		return ou_error_set(err, EFBIG, "'%s' is larger than %zu bytes", display, max);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {
@@ -104,19 +107,27 @@ int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
 				continue;
 			int e = errno;
 			ou_strbuf_release(&sb);
-			return ou_error_set(err, e, "cannot read '%s': %s", path, strerror(e));
+			return ou_error_set(err, e, "cannot read '%s': %s", display, strerror(e));
 		}
 		if (n == 0)
 			break;
 		if (sb.len + (size_t)n > max) {
+			/* it grew while being read */
 			ou_strbuf_release(&sb);
-			return ou_error_set(err, EFBIG, "'%s' is larger than %zu bytes", path, max);
+			return ou_error_set(err, EFBIG, "'%s' is larger than %zu bytes", display,
+			                    max);
 		}
 		ou_strbuf_append(&sb, chunk, (size_t)n);
 	}
 	*ret_len = sb.len;
 	*ret_data = ou_strbuf_steal(&sb);
 	return 0;
+}
+
+int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
+                 struct ou_error **err)
+{
+	return ou_read_file_at(AT_FDCWD, path, 0, path, max, ret_data, ret_len, err);
 }
 
 int ou_parse_decimal(const char *s, uint64_t max, uint64_t *ret)

@@ -24,10 +24,15 @@ struct ou_base_node {
 	unsigned mode;    /* permission bits */
 	uint32_t uid;
 	uint32_t gid;
-	char *link; /* symlink target as written; hard link target (relative, normalised) */
+	/*
+	 * Symlink target as written; hard link target (relative, normalised),
+	 * the file itself when the link names another hard link.
+	 */
+	char *link;
 	struct archive_entry *entry; /* full header, only for captured paths */
 	int content_fd;              /* captured regular file content (unlinked temp file), or -1 */
 	int64_t size;
+	bool hardlinked; /* a hard link of its layer names it (set on the file, not the links) */
 };
 
 /* One layer of the base as it goes into the output. */
@@ -85,12 +90,24 @@ const char *ou_host_architecture(void);
  * Calls @fn for every entry of the merged view, with its full header and a
  * way to read its content: first every folder (sorted by path), then the
  * other entries layer by layer in archive order. Whiteouts are applied and
- * never passed. Needs keep_dir_headers. @fn returns <0 to stop.
+ * never passed. A hard link comes after the file it names (same layer,
+ * earlier in the archive), and names that file (see ou_base_node.link).
+ * Needs keep_dir_headers. @fn returns <0 to stop.
  */
 typedef ssize_t (*ou_base_read_fn)(void *rctx, void *buf, size_t len);
 typedef int (*ou_base_entry_fn)(void *ctx, const char *path, struct archive_entry *h,
                                 ou_base_read_fn read, void *rctx, struct ou_error **err);
 int ou_base_replay(struct ou_base *b, ou_base_entry_fn fn, void *ctx, struct ou_error **err);
+
+/*
+ * Copies what @read_fn gives, up to its end (0), into a new unlinked
+ * temporary file in $TMPDIR (else /tmp), without holding it in memory;
+ * sets *ret_fd (caller closes) and *ret_size (when not NULL). This is how
+ * base content is kept aside (content_fd). Errors name @what ("entry 'x'
+ * of base 'y'"); a read that fails is EBADMSG.
+ */
+int ou_base_keep_content(ou_base_read_fn read_fn, void *rctx, const char *what, int *ret_fd,
+                         int64_t *ret_size, struct ou_error **err);
 
 /* ou_base_open() of a tarball alone, with @capture (kept for callers and tests). */
 int ou_base_open_tarball(const char *path, int blob_dirfd, enum ou_blob_codec recompress,

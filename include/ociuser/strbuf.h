@@ -46,10 +46,15 @@ int ou_parse_decimal(const char *s, uint64_t max, uint64_t *ret);
 int ou_write_all(int fd, const void *data, size_t len);
 
 /*
- * Reads all of the regular file @path (at most @max bytes) into a
- * NUL-terminated buffer. Fails with EFBIG over @max, or the errno of
- * open/read, naming @path.
+ * Reads all of the regular file @name below @dirfd (openat @flags added,
+ * such as O_NOFOLLOW) into a NUL-terminated buffer, at most @max bytes.
+ * Anything but a regular file (a FIFO, a device, a folder) is refused
+ * (EINVAL) without blocking or reading; over @max is EFBIG; else the errno
+ * of open/read. Messages name @display.
  */
 struct ou_error;
+int ou_read_file_at(int dirfd, const char *name, int flags, const char *display, size_t max,
+                    char **ret_data, size_t *ret_len, struct ou_error **err);
+/* ou_read_file_at() of @path, named as it is. */
 int ou_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
                  struct ou_error **err);

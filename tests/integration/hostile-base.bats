@@ -20,11 +20,6 @@ setup() {
 
 hostile() { python3 "$LIB/mkhostile.py" "$@"; }
 
-# oci DIR: writes the layout DIR from the JSON description on stdin (lib/mkoci.py).
-oci() {
-	python3 "$LIB/mkoci.py" "$1" - >"$1.json" || fail "mkoci.py $1 failed"
-}
-
 # two_layers DIR: an oci: layout tagged 'base' with the standard base in layer 0 and
 # srv/ in layer 1 (layer 1 is the one tests replace with `hostile oci-layer`).
 two_layers() {
@@ -507,4 +502,74 @@ CASES
 	[ "$status" -eq 0 ] || fail "exit $status" "$stderr"
 	small_out "$T/out"
 	assert_eq "$(layers out latest manifest | jq -r '.layers[1].digest')" "$(blob_digest bomb.gz)" "layer 1 digest"
+}
+
+# ------------------------------------------------- the base layout's files themselves
+
+# std_layout DIR: a one-image layout tagged 'v1' (standard base); sets LAYER, MANIFEST,
+# CONFIG to the blob paths.
+std_layout() {
+	oci "$1" <<<'{"images":[{"tag":"v1","layers":[{"preset":"standard"}]}]}'
+	LAYER=$1/blobs/sha256/$(jq -r '.images[0].manifests[0].layers[0].digest[7:]' "$1.json")
+	MANIFEST=$1/blobs/sha256/$(jq -r '.images[0].digest[7:]' "$1.json")
+	CONFIG=$1/blobs/sha256/$(jq -r '.images[0].manifests[0].config[7:]' "$1.json")
+}
+
+@test "a build never changes the base's files: a 0600 blob, or a symlinked blob's target, keeps its mode" {
+	std_layout base
+	hspec s.ini oci:base:v1
+	chmod 600 "$LAYER"
+	build_ok s.ini "$T/out1"
+	assert_eq "$(stat -c %a "$LAYER")" 600 "the base's own blob"
+	assert_eq "$(stat -c %a "$T/out1/blobs/sha256/${LAYER##*/}")" 644 "the copy in OUT"
+	[ "$(stat -c %i "$LAYER")" != "$(stat -c %i "$T/out1/blobs/sha256/${LAYER##*/}")" ] ||
+		fail "a 0600 blob was hard-linked into OUT"
+	# a blob that is a symbolic link to a file outside the layout
+	cp "$LAYER" "$T/elsewhere" && chmod 600 "$T/elsewhere" && ln -sf "$T/elsewhere" "$LAYER"
+	build_ok s.ini "$T/out2"
+	assert_eq "$(stat -c %a "$T/elsewhere")" 600 "the symlinked blob's target"
+	[ -f "$T/out2/blobs/sha256/${LAYER##*/}" ] && [ ! -L "$T/out2/blobs/sha256/${LAYER##*/}" ] ||
+		fail "the blob in OUT is not a regular file"
+	# a 0644 regular blob is still shared (same inode), nothing about it changed
+	rm "$LAYER" && cp "$T/elsewhere" "$LAYER" && chmod 644 "$LAYER"
+	local before
+	before=$(stat -c '%a %h' "$LAYER")
+	build_ok s.ini "$T/out3"
+	assert_eq "$(stat -c %i "$T/out3/blobs/sha256/${LAYER##*/}")" "$(stat -c %i "$LAYER")" "hard-linked 0644 blob"
+	skopeo copy -q "oci:$T/out2:latest" "oci-archive:$T/x.tar" || fail "skopeo copy of out2"
+}
+
+@test "a blob, manifest, config, index.json or spec that is a FIFO or a device is refused at once" {
+	local what f
+	mkfifo "$T/fifo"
+	for what in LAYER MANIFEST CONFIG; do
+		rm -rf base base.json
+		std_layout base
+		f=${!what}
+		rm "$f" && mkfifo "$f"
+		hspec s.ini oci:base:v1
+		run --separate-stderr timeout 30 "$OCIUSER" build s.ini -o "$T/out"
+		[ "$status" -eq 1 ] || fail "$what as a FIFO: exit $status (124 is a hang): $stderr"
+		assert_contains "$stderr" "not a regular file"
+		assert_contains "$stderr" "${f##*/}"
+		[ ! -e "$T/out" ] || fail "$what as a FIFO: OUT was created"
+	done
+	# a layer blob that is a symbolic link to /dev/zero (endless bytes)
+	rm -rf base base.json
+	std_layout base
+	ln -sf /dev/zero "$LAYER"
+	run --separate-stderr timeout 30 "$OCIUSER" build s.ini -o "$T/out"
+	[ "$status" -eq 1 ] || fail "/dev/zero layer: exit $status: $stderr"
+	assert_contains "$stderr" "not a regular file"
+	# index.json and the spec itself
+	rm -rf base base.json
+	std_layout base
+	rm base/index.json && mkfifo base/index.json
+	run --separate-stderr timeout 30 "$OCIUSER" build s.ini -o "$T/out"
+	[ "$status" -eq 1 ] || fail "index.json as a FIFO: exit $status: $stderr"
+	assert_contains "$stderr" "not a regular file"
+	run --separate-stderr timeout 30 "$OCIUSER" build "$T/fifo" -o "$T/out"
+	[ "$status" -eq 1 ] || fail "a FIFO spec: exit $status: $stderr"
+	assert_contains "$stderr" "$T/fifo: cannot read the spec: '$T/fifo' is not a regular file"
+	[ ! -e "$T/out" ]
 }

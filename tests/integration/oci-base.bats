@@ -20,12 +20,6 @@ teardown() {
 	[ -z "$SHM" ] || rm -rf "$SHM"
 }
 
-# oci DIR: writes the layout DIR from the JSON description on stdin (lib/mkoci.py);
-# the summary goes to DIR.json.
-oci() {
-	python3 "$LIB/mkoci.py" "$1" - >"$1.json" || fail "mkoci.py $1 failed"
-}
-
 # base_digests DIR [N]: the layer digests of image N (0) in DIR.json, one a line.
 base_digests() {
 	jq -r ".images[${2:-0}].manifests[0].layers[].digest" "$1.json"

@@ -10,11 +10,8 @@ setup() {
 	common_setup
 }
 
-# mkoci DIR: writes the layout DIR from the JSON description on stdin (lib/mkoci.py).
-mkoci() { python3 "$LIB/mkoci.py" "$1" - >/dev/null || fail "mkoci.py $1 failed"; }
-
 @test "C02: an oci: base's User nobody is replaced by the numeric uid (A, B, C, D)" {
-	mkoci base <<'JSON'
+	oci base <<'JSON'
 {"images": [{"tag": "latest", "layers": [{"preset": "standard"}], "config": {"User": "nobody"}}]}
 JSON
 	printf '[image]\nbase = oci:base\n[user]\nname = app\nuid = 10001\ngid = 10001\n' >a.ini
@@ -36,7 +33,7 @@ JSON
 }
 
 @test "C08 F: the HOME note is an 'ociuser: note:' line; a spec env HOME is kept with no note" {
-	mkoci base <<'JSON'
+	oci base <<'JSON'
 {"images": [{"tag": "latest", "layers": [{"preset": "standard", "entries": [{"path": "root/", "type": "dir", "mode": "0700"}]}],
   "config": {"Env": ["PATH=/usr/bin:/bin", "HOME=/root"]}}]}
 JSON
@@ -55,7 +52,7 @@ JSON
 }
 
 @test "C08 G: an inherited WorkingDir the user cannot enter is kept, with a warning naming it" {
-	mkoci base <<'JSON'
+	oci base <<'JSON'
 {"images": [{"tag": "latest", "layers": [{"preset": "standard", "entries": [{"path": "root/", "type": "dir", "mode": "0700"}, {"path": "srv/", "type": "dir"}]}],
   "config": {"WorkingDir": "/root"}}]}
 JSON

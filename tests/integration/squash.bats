@@ -11,10 +11,6 @@ setup() {
 	common_setup
 }
 
-oci() {
-	python3 "$LIB/mkoci.py" "$1" - >"$1.json" || fail "mkoci.py $1 failed"
-}
-
 # merged DIR TAG: the merged view of an image, as JSON (one element per path).
 merged() {
 	python3 "$LIB/mkoci.py" --merged "$1" "$2"
@@ -301,6 +297,157 @@ INI
 	assert_not_contains "$(cat squashed/rootfs/etc/passwd.bak)" "app:"
 }
 
+# both_ways: builds the spec body on stdin ([user] and below) over oci:base twice into
+# out, 'layered' (squash = false) and 'squashed' (squash = true); checks the squashed
+# image with layers.py (every layer new: parents before children, hard links after their
+# targets, each path once); unpacks both with umoci as root and compares the trees.
+both_ways() {
+	local body sq
+	body=$(cat)
+	for sq in false true; do
+		spec "$sq.ini" <<INI
+[image]
+base = oci:base
+tag = $([ $sq = true ] && echo squashed || echo layered)
+squash = $sq
+$body
+INI
+	done
+	build_ok false.ini out
+	build_ok true.ini out
+	run layers out squashed --base-layers 0 check
+	[ "$status" -eq 0 ] || fail "layers.py check of the squashed image:" "$output"
+	assert_eq "$(layers out squashed list | cut -f2 | sed 's,/$,,' | sort | uniq -d)" "" "paths written twice"
+	unpack out layered layered
+	unpack out squashed squashed
+	run python3 "$LIB/treecmp.py" --mtime layered/rootfs squashed/rootfs
+	[ "$status" -eq 0 ] || fail "the trees differ (A layered, B squashed):" "$output"
+}
+
+# perl_base LINK2: usr/bin/perl ("P") with hard links perl5 -> perl and perl5.36 -> LINK2.
+perl_base() {
+	oci base <<JSON
+{"images": [{"tag": "p", "layers": [
+  {"preset": "standard", "entries": [{"path": "usr/bin/", "type": "dir"},
+    {"path": "usr/bin/perl", "mode": "0755", "content": "P", "mtime": 1300000000},
+    {"path": "usr/bin/perl5", "type": "hardlink", "linkname": "usr/bin/perl", "mode": "0755", "mtime": 1300000000},
+    {"path": "usr/bin/perl5.36", "type": "hardlink", "linkname": "$1", "mode": "0755", "mtime": 1300000000}]},
+  {"entries": [{"path": "srv/", "type": "dir"}]}]}]}
+JSON
+}
+
+@test "squash: a [files] DEST over a base file with hard links: the first link holds the old content, the next links to it" {
+	perl_base usr/bin/perl
+	echo new >x
+	both_ways <<'INI'
+[user]
+name = app
+[files]
+/usr/bin/perl = x
+INI
+	assert_eq "$(cat squashed/rootfs/usr/bin/perl)" new "the replaced perl"
+	assert_eq "$(cat squashed/rootfs/usr/bin/perl5)" P "perl5 keeps the base's content"
+	assert_eq "$(stat -c %i squashed/rootfs/usr/bin/perl5.36)" "$(stat -c %i squashed/rootfs/usr/bin/perl5)" "perl5.36 and perl5 share an inode"
+	assert_eq "$(stat -c %h squashed/rootfs/usr/bin/perl5)" 2 "perl5's link count"
+	assert_eq "$(layers out squashed get usr/bin/perl5 | jq -r '"\(.type) \(.size) \(.mode) \(.mtime)"')" "file 1 0755 1300000000" "perl5 in the squashed layer"
+	assert_eq "$(layers out squashed get usr/bin/perl5.36 | jq -r '"\(.type) \(.linkname)"')" "hardlink usr/bin/perl5" "perl5.36 in the squashed layer"
+}
+
+@test "squash: a link to a link (perl5.36 -> perl5 -> perl), perl and perl5 replaced: the last name holds the old content" {
+	perl_base usr/bin/perl5
+	echo new >x
+	echo new5 >x5
+	both_ways <<'INI'
+[user]
+name = app
+[files]
+/usr/bin/perl = x
+/usr/bin/perl5 = x5
+INI
+	assert_eq "$(cat squashed/rootfs/usr/bin/perl5.36)" P "perl5.36 keeps the base's content"
+	assert_eq "$(cat squashed/rootfs/usr/bin/perl5)" new5 "the replaced perl5"
+	assert_eq "$(stat -c %h squashed/rootfs/usr/bin/perl5.36)" 1 "perl5.36's link count"
+	assert_eq "$(layers out squashed get usr/bin/perl5.36 | jq -r '"\(.type) \(.size)"')" "file 1" "perl5.36 in the squashed layer"
+}
+
+@test "squash: a link to a link (perl5.36 -> perl5 -> perl), perl5 replaced: perl5.36 still links to perl" {
+	perl_base usr/bin/perl5
+	echo new5 >x5
+	both_ways <<'INI'
+[user]
+name = app
+[files]
+/usr/bin/perl5 = x5
+INI
+	assert_eq "$(stat -c %i squashed/rootfs/usr/bin/perl5.36)" "$(stat -c %i squashed/rootfs/usr/bin/perl)" "perl5.36 and perl share an inode"
+	assert_eq "$(cat squashed/rootfs/usr/bin/perl5.36)" P "perl5.36"
+}
+
+@test "squash: [sensitive] on a base file with hard links changes the file; the links keep the old mode" {
+	perl_base usr/bin/perl
+	both_ways <<'INI'
+[user]
+name = app
+[sensitive]
+/usr/bin/perl = 0700
+INI
+	assert_eq "$(stat -c %a squashed/rootfs/usr/bin/perl)" 700 "perl's mode"
+	assert_eq "$(stat -c %a squashed/rootfs/usr/bin/perl5)" 755 "perl5's mode"
+	assert_eq "$(cat squashed/rootfs/usr/bin/perl5.36)" P "perl5.36"
+	assert_eq "$(stat -c %i squashed/rootfs/usr/bin/perl5.36)" "$(stat -c %i squashed/rootfs/usr/bin/perl5)" "perl5.36 and perl5 share an inode"
+}
+
+@test "squash: etc/passwd with two base hard links (passwd-, passwd.bak): both keep the base's content, as one file" {
+	oci base <<'JSON'
+{"images": [{"tag": "h", "layers": [
+  {"preset": "standard", "entries": [{"path": "etc/passwd-", "type": "hardlink", "linkname": "etc/passwd"},
+    {"path": "etc/passwd.bak", "type": "hardlink", "linkname": "etc/passwd"}]},
+  {"entries": [{"path": "srv/", "type": "dir"}]}]}]}
+JSON
+	both_ways <<'INI'
+[user]
+name = app
+INI
+	assert_contains "$(cat squashed/rootfs/etc/passwd)" "app:"
+	assert_not_contains "$(cat squashed/rootfs/etc/passwd-)" "app:"
+	assert_contains "$(cat squashed/rootfs/etc/passwd-)" "root:x:0:0:"
+	assert_eq "$(stat -c %i squashed/rootfs/etc/passwd.bak)" "$(stat -c %i squashed/rootfs/etc/passwd-)" "passwd.bak and passwd- share an inode"
+}
+
+@test "squash: [sensitive] on base folders (nested /usr/sbin, root-level /etc) writes them among the folders, before their children, once" {
+	oci base <<'JSON'
+{"images": [{"tag": "s", "layers": [
+  {"preset": "standard", "entries": [{"path": "usr/sbin/", "type": "dir", "uid": 3, "gid": 4, "mtime": 1300000000},
+    {"path": "usr/sbin/tool", "content": "T"}, {"path": "etc/", "type": "dir", "mtime": 1300000001}]},
+  {"entries": [{"path": "srv/", "type": "dir"}]}]}]}
+JSON
+	echo new >x
+	both_ways <<'INI'
+[user]
+name = app
+[files]
+/usr/sbin/new = x
+[sensitive]
+/usr/sbin = 0750
+/etc = 0751
+INI
+	merged base s >base.view
+	merged out squashed >out.view
+	local p
+	for p in usr/sbin:0750 etc:0751; do
+		assert_eq "$(jq -c --arg p "${p%:*}" --arg m "${p#*:}" '.[] | select(.path == $p) | .mode = $m' base.view)" \
+			"$(jq -c --arg p "${p%:*}" '.[] | select(.path == $p)' out.view)" "${p%:*}: the base's header with the new mode"
+	done
+	# both in the base's folders pass, before any other entry
+	local names first_other at
+	names=$(layers out squashed list | cut -f2,3)
+	first_other=$(awk -F'\t' '$2 != "dir" {print NR; exit}' <<<"$names")
+	for p in usr/sbin etc; do
+		at=$(awk -F'\t' -v p="$p" '$1 == p {print NR}' <<<"$names")
+		[ -n "$at" ] && [ "$at" -lt "$first_other" ] || fail "'$p' is not in the folders pass:" "$names"
+	done
+}
+
 @test "squash: a base hard link whose target a later layer replaced is an error (known limitation); OUT unchanged" {
 	oci base <<'JSON'
 {"images": [{"tag": "h", "layers": [
@@ -384,4 +531,19 @@ INI
 	rm -rf b && cp -a a b
 	run python3 "$LIB/treecmp.py" a b
 	[ "$status" -eq 0 ] || fail "treecmp.py reports equal trees as different:" "$output"
+}
+
+@test "squash: [sensitive] on the home and /etc/passwd: written once, with the new modes, as in the layered image" {
+	oci base <<'JSON'
+{"images": [{"tag": "s", "layers": [{"preset": "standard"}, {"entries": [{"path": "srv/", "type": "dir"}]}]}]}
+JSON
+	both_ways <<'INI'
+[user]
+name = app
+[sensitive]
+/home/app = 0700
+/etc/passwd = 0600
+INI
+	assert_eq "$(stat -c %a squashed/rootfs/home/app squashed/rootfs/etc/passwd | tr '\n' ' ')" "700 600 " "squashed modes"
+	assert_contains "$(cat squashed/rootfs/etc/passwd)" "app:x:"
 }

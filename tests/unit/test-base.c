@@ -779,6 +779,151 @@ START_TEST(test_resolve_refuses_a_link_to_itself)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* Hard links and kept content (what squash needs)                        */
+
+/* A base with a file, two links to it, a link to a link, and a file no link names. */
+static char *links_base(void)
+{
+	char *path = xasprintf("%s/links.tar", work);
+	struct tu_tar *t = tu_tar_new(TU_NONE);
+
+	tu_tar_dir(t, "./", 0755);
+	tu_tar_dir(t, "usr/", 0755);
+	tu_tar_dir(t, "usr/bin/", 0755);
+	tu_tar_file(t, "usr/bin/perl", 0755, "P");
+	tu_tar_hardlink(t, "usr/bin/perl5", "usr/bin/perl");
+	tu_tar_hardlink(t, "usr/bin/perl5.36", "./usr/bin/perl5");
+	tu_tar_file(t, "usr/bin/alone", 0755, "A");
+	tu_tar_save(t, path);
+	return path;
+}
+
+START_TEST(test_a_hard_link_marks_the_file_it_names)
+{
+	_cleanup_free_ char *path = links_base();
+	_cleanup_(ou_base_freep) struct ou_base *b = open_ok(path, OU_BLOB_GZIP, NULL, 0);
+
+	ck_assert(ou_base_lookup(b, "usr/bin/perl")->hardlinked);
+	ck_assert(!ou_base_lookup(b, "usr/bin/perl5")->hardlinked);
+	ck_assert(!ou_base_lookup(b, "usr/bin/perl5.36")->hardlinked);
+	ck_assert(!ou_base_lookup(b, "usr/bin/alone")->hardlinked);
+	ck_assert(!ou_base_lookup(b, "usr/bin")->hardlinked);
+}
+END_TEST
+
+START_TEST(test_a_link_to_a_link_names_the_file)
+{
+	_cleanup_free_ char *path = links_base();
+	_cleanup_(ou_base_freep) struct ou_base *b = open_ok(path, OU_BLOB_GZIP, NULL, 0);
+	const struct ou_base_node *n = ou_base_lookup(b, "usr/bin/perl5.36");
+
+	ck_assert_int_eq(n->type, OU_ENTRY_HARDLINK);
+	ck_assert_str_eq(n->link, "usr/bin/perl");
+	ck_assert_str_eq(ou_base_lookup(b, "usr/bin/perl5")->link, "usr/bin/perl");
+}
+END_TEST
+
+/* Notes "path" or "path>link" for every entry replay passes, and reads each file. */
+static int note_entry(void *ctx, const char *path, struct archive_entry *h, ou_base_read_fn read,
+                      void *rctx, _unused_ struct ou_error **err)
+{
+	struct tu_buf *out = ctx;
+	const char *link = archive_entry_hardlink(h);
+	char buf[64];
+	ssize_t n;
+
+	tu_buf_append(out, path, strlen(path));
+	if (link) {
+		tu_buf_append(out, ">", 1);
+		tu_buf_append(out, link, strlen(link));
+	}
+	while (read && (n = read(rctx, buf, sizeof(buf))) > 0) {
+		tu_buf_append(out, "=", 1);
+		tu_buf_append(out, buf, (size_t)n);
+	}
+	tu_buf_append(out, ";", 1);
+	return 0;
+}
+
+START_TEST(test_replay_passes_links_after_their_file_naming_it)
+{
+	_cleanup_free_ char *path = links_base();
+	_cleanup_(ou_base_freep) struct ou_base *b = NULL;
+	struct ou_base_options o = {.tarball = path, .keep_dir_headers = true};
+	struct ou_error *err = NULL;
+	struct tu_buf seen = {0};
+
+	ck_assert_int_eq(ou_base_open(&o, blobs_fd, &b, &err), 0);
+	ck_assert_int_eq(ou_base_replay(b, note_entry, &seen, &err), 0);
+	tu_buf_append(&seen, "", 1);
+	ck_assert_str_eq(seen.data, ";usr;usr/bin;usr/bin/perl=P;usr/bin/perl5>usr/bin/perl;"
+	                            "usr/bin/perl5.36>usr/bin/perl;usr/bin/alone=A;");
+	tu_buf_release(&seen);
+}
+END_TEST
+
+struct mem_reader {
+	const char *data;
+	size_t len, off;
+	bool fail;
+};
+
+/* Gives @data in pieces of at most 1000 bytes, or fails after the first piece. */
+static ssize_t read_mem(void *rctx, void *buf, size_t len)
+{
+	struct mem_reader *m = rctx;
+	size_t n = m->len - m->off;
+
+	if (m->fail && m->off > 0)
+		return -1;
+	if (n > len)
+		n = len;
+	if (n > 1000)
+		n = 1000;
+	memcpy(buf, m->data + m->off, n);
+	m->off += n;
+	return (ssize_t)n;
+}
+
+START_TEST(test_kept_content_is_an_unlinked_copy)
+{
+	size_t len = 300000;
+	_cleanup_free_ char *data = xmalloc(len), *back = xmalloc(len);
+	struct mem_reader m = {.data = data, .len = len};
+	struct ou_error *err = NULL;
+	int64_t size = -1;
+	struct stat st;
+	int fd = -1;
+
+	tu_fill_random(data, len, 7);
+	ck_assert_int_eq(ou_base_keep_content(read_mem, &m, "x", &fd, &size, &err), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(size, (int64_t)len);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(st.st_nlink, 0);
+	ck_assert_int_eq(pread(fd, back, len, 0), (ssize_t)len);
+	ck_assert(memcmp(back, data, len) == 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_kept_content_that_cannot_be_read_names_it)
+{
+	char data[3000] = {0};
+	struct mem_reader m = {.data = data, .len = sizeof(data), .fail = true};
+	_cleanup_(ou_error_freep) struct ou_error *err = NULL;
+	int fd = -1;
+
+	ck_assert_int_eq(
+	        ou_base_keep_content(read_mem, &m, "the base's '/usr/bin/perl'", &fd, NULL, &err),
+	        -EBADMSG);
+	tu_assert_error(err, EBADMSG, "the base's '/usr/bin/perl'");
+	ck_assert_int_eq(fd, -1);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("base");
@@ -787,7 +932,8 @@ static Suite *make_suite(void)
 	TCase *te = tcase_create("broken bases");
 	TCase *tc = tcase_create("captured");
 	TCase *tr = tcase_create("resolve");
-	TCase *all[] = {tb, tl, te, tc, tr};
+	TCase *tk = tcase_create("hard links and kept content");
+	TCase *all[] = {tb, tl, te, tc, tr, tk};
 
 	for (size_t i = 0; i < ELEMENTSOF(all); i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
@@ -838,6 +984,12 @@ static Suite *make_suite(void)
 	tcase_add_test(tr, test_resolve_refuses_a_deeper_link_leading_out_of_the_root);
 	tcase_add_test(tr, test_resolve_refuses_a_loop);
 	tcase_add_test(tr, test_resolve_refuses_a_link_to_itself);
+
+	tcase_add_test(tk, test_a_hard_link_marks_the_file_it_names);
+	tcase_add_test(tk, test_a_link_to_a_link_names_the_file);
+	tcase_add_test(tk, test_replay_passes_links_after_their_file_naming_it);
+	tcase_add_test(tk, test_kept_content_is_an_unlinked_copy);
+	tcase_add_test(tk, test_kept_content_that_cannot_be_read_names_it);
 	return s;
 }
 

@@ -191,3 +191,9 @@ check_image() {
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 }
+
+# oci DIR: writes the layout DIR from the JSON description on stdin (lib/mkoci.py); its
+# summary (digests of every blob) goes to DIR.json.
+oci() {
+	python3 "$LIB/mkoci.py" "$1" - >"$1.json" || fail "mkoci.py $1 failed"
+}
