@@ -504,24 +504,32 @@ static void hide(struct ou_base *b, const char *dir, bool self, unsigned layer)
 	}
 }
 
-/* A whiteout entry: applies it to the view. Returns true when @rel was one. */
-static bool whiteout(struct pass *p, const char *rel)
+/*
+ * A whiteout entry: applies it to the view. Returns 1 when @rel was one, 0
+ * when not, and an error for one that names no entry (".wh.", ".wh..",
+ * ".wh...": runtimes would delete the folder itself or its parent).
+ */
+static int whiteout(struct pass *p, const char *rel, const char *name, struct ou_error **err)
 {
 	const char *base = ou_path_basename(rel);
 	_cleanup_free_ char *parent = NULL, *target = NULL;
 
 	if (strncmp(base, ".wh.", 4) != 0)
-		return false;
+		return 0;
+	if (!base[4] || strcmp(base + 4, ".") == 0 || strcmp(base + 4, "..") == 0)
+		return ou_error_set(err, EBADMSG,
+		                    "%s: whiteout '%s' names no entry ('%s' is not a file name)",
+		                    p->base->src[p->layer].display, name, base + 4);
 	if (p->mode != PASS_RECORD)
-		return true;
+		return 1;
 	parent = ou_path_parent(rel);
 	if (strcmp(base, ".wh..wh..opq") == 0) {
 		hide(p->base, parent, false, p->layer);
-		return true;
+		return 1;
 	}
 	target = ou_path_join(parent, base + 4);
 	hide(p->base, target, true, p->layer);
-	return true;
+	return 1;
 }
 
 static int record(struct pass *p, struct archive *t, struct archive_entry *e, const char *name,
@@ -686,8 +694,9 @@ static int handle_entry(struct pass *p, struct archive *t, struct archive_entry 
 	r = check_name_length(rel, s, err);
 	if (r < 0)
 		return r;
-	if (whiteout(p, rel))
-		return 0;
+	r = whiteout(p, rel, name, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	switch (p->mode) {
 	case PASS_RECORD:
 		return record(p, t, e, name, rel, ordinal, err);
@@ -1104,7 +1113,7 @@ static int read_json_blob(const struct ou_base *b, const char *dir, const struct
 		return ou_error_set(err, EBADMSG, "base '%s': %s %s: only sha256 digests are read",
 		                    b->name, what, d->digest);
 	path = blob_path(dir, d->digest);
-	r = ou_read_file(path, OU_MAX_JSON_SIZE, &data, &len, err);
+	r = ou_read_file(path, OU_MAX_BLOB_JSON_SIZE, &data, &len, err);
 	if (r < 0)
 		return ou_error_prefix(err, "base '%s': %s %s", b->name, what, d->digest);
 	if ((int64_t)len != d->size)
@@ -1195,16 +1204,15 @@ static int pick_tag(struct ou_base *b, const json_t *index, const char *tag, con
 			n++;
 		}
 	}
-	if (n == 1 || (tag && n > 1)) {
-		/* The same tag twice: the last one, as skopeo's own writer replaces. */
-		if (tag && n > 1)
-			json_array_foreach(m, i, v)
-			{
-				const char *ref = ou_json_get_string(
-				        json_object_get(v, "annotations"), REF_NAME);
-				if (ref && strcmp(ref, tag) == 0)
-					found = v;
-			}
+	if (tag && n > 1) {
+		/* readers disagree on which one a tag given twice means: name the fault */
+		ou_strbuf_release(&tags);
+		return ou_error_set(err, EBADMSG,
+		                    "base '%s': index.json has %zu images tagged '%s', so the tag "
+		                    "does not say which one",
+		                    b->name, n, tag);
+	}
+	if (n == 1) {
 		ou_strbuf_release(&tags);
 		b->ref_name = xstrdup(tag ? tag : "");
 		if (!tag) {

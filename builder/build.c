@@ -355,6 +355,8 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		     spec->path);
 
 	{
+		struct ou_file_id skip[2];
+		size_t n_skip = ou_oci_out_folders(out, skip);
 		struct ou_plan_input pin = {
 		        .spec = spec,
 		        .base = base,
@@ -365,6 +367,9 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		        .home = ao.home,
 		        .create_home = spec->create_home && ao.user_created,
 		        .epoch = o->epoch,
+		        .skip = skip,
+		        .n_skip = n_skip,
+		        .skip_name = o->out,
 		};
 		pin.files[0] = (struct ou_plan_account_file){acc[0].path, ao.passwd, ao.passwd_len};
 		pin.files[1] = (struct ou_plan_account_file){acc[1].path, ao.group, ao.group_len};
@@ -479,6 +484,9 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 				                    json_string(ou_base_ref_name(base)));
 		}
 		r = ou_oci_make_config(&info, &config, &res->messages, &res->n_messages, err);
+		if (r == -EBADMSG) /* the base's config is malformed: say which base */
+			ou_error_prefix(err, "%s:%u: base '%s'", spec->path, spec->base.line,
+			                ou_base_name(base));
 		if (r < 0)
 			goto out;
 		r = ou_oci_out_put_json(out, config, OU_MT_CONFIG, &config_desc, err);

@@ -85,8 +85,24 @@ static int read_link(int dirfd, const char *name, const struct stat *st, char **
 	}
 }
 
-static int walk(struct ou_host_tree *t, int dirfd, const char *prefix, const char *const *excludes,
-                size_t n_excludes, unsigned depth, struct ou_error **err)
+/* What a walk leaves out. */
+struct walk_opts {
+	const char *const *excludes;
+	size_t n_excludes;
+	const struct ou_file_id *skip;
+	size_t n_skip;
+};
+
+static bool is_skipped(const struct walk_opts *o, const struct stat *st)
+{
+	for (size_t i = 0; i < o->n_skip; i++)
+		if (o->skip[i].dev == st->st_dev && o->skip[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static int walk(struct ou_host_tree *t, int dirfd, const char *prefix, const struct walk_opts *o,
+                unsigned depth, struct ou_error **err)
 {
 	_cleanup_free_ char *dirname = prefix[0] ? host_path(t, prefix) : xstrdup(t->source);
 	char **names = NULL;
@@ -136,8 +152,13 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix, const cha
 			r = ou_error_set(err, errno, "cannot stat '%s': %s", hp, strerror(errno));
 			break;
 		}
-		if (ou_hostwalk_excluded(rel, S_ISDIR(st.st_mode), excludes, n_excludes))
+		if (ou_hostwalk_excluded(rel, S_ISDIR(st.st_mode), o->excludes, o->n_excludes))
 			continue;
+		if (S_ISDIR(st.st_mode) && is_skipped(o, &st)) {
+			if (!t->skipped)
+				t->skipped = host_path(t, rel);
+			continue;
+		}
 		if (strncmp(names[i], ".wh.", 4) == 0) {
 			_cleanup_free_ char *hp = host_path(t, rel);
 			r = ou_error_set(err, EINVAL,
@@ -196,7 +217,7 @@ static int walk(struct ou_host_tree *t, int dirfd, const char *prefix, const cha
 				                 "folder '%s' was replaced while it was read", hp);
 				break;
 			}
-			r = walk(t, sub, rel, excludes, n_excludes, depth + 1, err);
+			r = walk(t, sub, rel, o, depth + 1, err);
 			close(sub);
 		}
 	}
@@ -213,8 +234,10 @@ static int cmp_item(const void *a, const void *b)
 }
 
 int ou_hostwalk(const char *source, const char *const *excludes, size_t n_excludes,
-                struct ou_host_tree *ret, struct ou_error **err)
+                const struct ou_file_id *skip, size_t n_skip, struct ou_host_tree *ret,
+                struct ou_error **err)
 {
+	const struct walk_opts o = {excludes, n_excludes, skip, n_skip};
 	struct ou_host_tree t = {0};
 	struct stat st;
 	int r;
@@ -253,10 +276,18 @@ int ou_hostwalk(const char *source, const char *const *excludes, size_t n_exclud
 	t.root.nlink = st.st_nlink;
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
 		fcntl(t.root_fd, F_SETFL, fcntl(t.root_fd, F_GETFL) & ~O_NONBLOCK);
+	if (S_ISDIR(st.st_mode) && is_skipped(&o, &st)) {
+		r = ou_error_set(err, EINVAL,
+		                 "'%s' is the output folder (or holds the build's staging): it "
+		                 "cannot be copied into the image it becomes",
+		                 source);
+		ou_host_tree_release(&t);
+		return r;
+	}
 	if (S_ISDIR(st.st_mode)) {
 		t.is_dir = true;
 		t.root.type = OU_ENTRY_DIR;
-		r = walk(&t, t.root_fd, "", excludes, n_excludes, 0, err);
+		r = walk(&t, t.root_fd, "", &o, 0, err);
 		if (r < 0) {
 			ou_host_tree_release(&t);
 			return r;
@@ -287,6 +318,7 @@ void ou_host_tree_release(struct ou_host_tree *t)
 	free(t->items);
 	free(t->root.rel);
 	free(t->source);
+	free(t->skipped);
 	if (t->root_fd >= 0)
 		close(t->root_fd);
 	*t = (struct ou_host_tree){0};

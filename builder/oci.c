@@ -468,6 +468,18 @@ int ou_oci_out_open(const char *out_path, struct ou_oci_out **ret, struct ou_err
 	return 0;
 }
 
+size_t ou_oci_out_folders(const struct ou_oci_out *out, struct ou_file_id ret[2])
+{
+	const int fds[] = {out->out_fd, out->staging_fd};
+	size_t n = 0;
+	struct stat st;
+
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+		if (fds[i] >= 0 && fstat(fds[i], &st) == 0)
+			ret[n++] = (struct ou_file_id){st.st_dev, st.st_ino};
+	return n;
+}
+
 int ou_oci_out_blob_dirfd(const struct ou_oci_out *out)
 {
 	return out->blob_fd;
@@ -486,6 +498,12 @@ int ou_oci_out_put_json(struct ou_oci_out *out, json_t *json, const char *media_
 	r = ou_json_dump(json, &text, &len, err);
 	if (r < 0)
 		return r;
+	if (len > OU_MAX_BLOB_JSON_SIZE)
+		return ou_error_set(
+		        err, EFBIG,
+		        "the image's %s would be %zu bytes, more than the %d that skopeo "
+		        "and podman read",
+		        media_type, len, OU_MAX_BLOB_JSON_SIZE);
 	ou_sha256_buffer(text, len, digest);
 	tmp = xasprintf(".json-%s.tmp", digest + 7);
 	r = write_file_at(out->blob_fd, tmp, tmp, text, len, err);
@@ -994,7 +1012,14 @@ static int make_env(const struct ou_image_info *info, const json_t *base_env, js
 
 	json_array_foreach(base_env, i, item)
 	{
-		ou_strv_push(&env, &n, json_string_value(item));
+		const char *e = json_string_value(item);
+
+		/* runtimes refuse such an entry (umoci: "must contain '='"): name it now */
+		if (!strchr(e, '=') || e[0] == '=')
+			return ou_error_set(err, EBADMSG,
+			                    "base image config: Env[%zu] '%.64s' is not NAME=VALUE",
+			                    i, e);
+		ou_strv_push(&env, &n, e);
 	}
 	i = env_find(env, n, "HOME", 4);
 	if (i < n && info->home && !spec_sets_env(spec, "HOME")) {

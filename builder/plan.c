@@ -170,9 +170,16 @@ static int plan_files(struct ctx *c, struct ou_error **err)
 		r = ou_base_resolve(c->base, f->dest + 1, true, &dest, err);
 		if (r < 0)
 			return ou_error_prefix(err, "%s:%u", s->path, f->line);
-		r = ou_hostwalk(f->source, excl, s->n_excludes, t, err);
+		r = ou_hostwalk(f->source, excl, s->n_excludes, c->in->skip, c->in->n_skip, t, err);
 		if (r < 0)
 			return ou_error_prefix(err, "%s:%u", s->path, f->line);
+		if (t->skipped) {
+			_cleanup_free_ char *w = xasprintf(
+			        "note: %s:%u: the output folder '%s' is inside '%s': it is "
+			        "left out of the copy",
+			        s->path, f->line, c->in->skip_name, t->source);
+			ou_strv_push(&c->plan->warnings, &c->plan->n_warnings, w);
+		}
 		c->plan->n_trees = i + 1;
 
 		if (!t->is_dir) {

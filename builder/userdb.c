@@ -815,10 +815,11 @@ int ou_userdb_apply(const struct ou_accounts_in *in, const struct ou_accounts_re
 			            "base",
 			            req->groups[i], req->user);
 		if (sg.id == 0)
-			return fail(&c, line, EINVAL,
-			            "supplementary group '%s' of user '%s' is refused: it is gid 0 in "
-			            "the base (root's group)",
-			            req->groups[i], req->user);
+			return fail(
+			        &c, line, EINVAL,
+			        "supplementary group '%s' of user '%s' is refused: it is gid 0 in "
+			        "the base (root's group)",
+			        req->groups[i], req->user);
 		add_member(&c.group, sg.line, req->user);
 		if (c.gshadow.present && find_name_line(&c.gshadow, req->groups[i], &li))
 			add_member(&c.gshadow, li, req->user);

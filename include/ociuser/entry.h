@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <sys/types.h>
+
+/* A host file or folder, as fstat() tells it apart from every other. */
+struct ou_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 /* The kinds of file system entry ociuser tells apart, in bases and layers. */
 enum ou_entry_type {
 	OU_ENTRY_FILE = 0,

@@ -33,18 +33,21 @@ struct ou_host_tree {
 	struct ou_host_item *items; /* everything below a folder, sorted by rel */
 	size_t n_items;
 	size_t cap;
+	char *skipped; /* the first folder left out because it is in @skip (host path), or NULL */
 };
 
 /*
- * Walks @source. Entries matching an exclude pattern (gitignore-like: a
- * pattern without '/' matches a name at any depth, one with '/' matches the
- * path from the source root, a trailing '/' matches folders only) are left
- * out with everything below them. Fails (EINVAL/EACCES/...) naming the host
- * path: a FIFO, socket or device, a name starting with ".wh.", an
- * unreadable folder, a folder swapped while walked.
+ * Walks @source. Folders that are one of @skip (OUT and its staging folder,
+ * which must never copy themselves into the image) are left out, the first
+ * noted in skipped; a @source that is one of them is an error. Entries matching an exclude pattern
+ * (gitignore-like: a pattern without '/' matches a name at any depth, one with '/' matches the path
+ * from the source root, a trailing '/' matches folders only) are left out with everything below
+ * them. Fails (EINVAL/EACCES/...) naming the host path: a FIFO, socket or device, a name starting
+ * with ".wh.", an unreadable folder, a folder swapped while walked.
  */
 int ou_hostwalk(const char *source, const char *const *excludes, size_t n_excludes,
-                struct ou_host_tree *ret, struct ou_error **err);
+                const struct ou_file_id *skip, size_t n_skip, struct ou_host_tree *ret,
+                struct ou_error **err);
 
 /* True when @rel (path below a source root) is excluded by one of the patterns. */
 bool ou_hostwalk_excluded(const char *rel, bool is_dir, const char *const *excludes,

@@ -12,6 +12,9 @@
  * config, oci-layout); a bigger one is refused with EFBIG before parsing.
  */
 #define OU_MAX_JSON_SIZE (8 * 1024 * 1024)
+/* The most that skopeo and podman (containers/image) read of a manifest or a config
+ * blob: larger ones are refused when read from a base and never written. */
+#define OU_MAX_BLOB_JSON_SIZE (4 * 1024 * 1024)
 
 /*
  * A content descriptor (mediaType, digest, size). Strings are owned by

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "ociuser/entry.h"
 #include "ociuser/error.h"
 #include "ociuser/json.h"
 #include "ociuser/spec.h"
@@ -50,6 +51,12 @@ int ou_oci_out_open(const char *out_path, struct ou_oci_out **ret, struct ou_err
  * temporary files in it and rename them to their hex digest.
  */
 int ou_oci_out_blob_dirfd(const struct ou_oci_out *out);
+
+/*
+ * The folders this build writes (OUT once it exists, the staging folder),
+ * which a [files] source must never copy; returns how many of @ret are set.
+ */
+size_t ou_oci_out_folders(const struct ou_oci_out *out, struct ou_file_id ret[2]);
 
 /*
  * Serialises @json (keys sorted, compact, no trailing newline) and stores

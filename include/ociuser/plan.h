@@ -29,6 +29,9 @@ struct ou_plan_input {
 	bool create_home; /* the spec asks for it and ociuser created the user */
 	struct ou_plan_account_file files[4]; /* passwd, group, shadow, gshadow */
 	long long epoch;
+	const struct ou_file_id *skip; /* host folders never copied (OUT, its staging) */
+	size_t n_skip;
+	const char *skip_name; /* how messages name them (OUT as given) */
 };
 
 /*

@@ -573,3 +573,39 @@ std_layout() {
 	assert_contains "$stderr" "$T/fifo: cannot read the spec: '$T/fifo' is not a regular file"
 	[ ! -e "$T/out" ]
 }
+
+@test "a tag given twice in the base's index.json is an error: readers disagree on which image it means" {
+	oci base <<<'{"images":[{"tag":"v1","layers":[{"preset":"standard"}]},{"tag":"v2","layers":[{"preset":"standard"}],"config":{"Env":["X=1"]}}]}'
+	jq '.manifests |= map(.annotations["org.opencontainers.image.ref.name"] = "v1")' base/index.json >i && mv i base/index.json
+	hspec s.ini oci:base:v1
+	expect_error_both s.ini "s.ini:2:" "index.json has 2 images tagged 'v1'"
+}
+
+@test "a base config Env entry that is not NAME=VALUE is an error naming it (umoci and runc refuse it)" {
+	local bad
+	for bad in NOEQUALS =empty; do
+		rm -rf base base.json
+		oci base <<<"{\"images\":[{\"tag\":\"v1\",\"layers\":[{\"preset\":\"standard\"}],\"config\":{\"Env\":[\"PATH=/bin\",\"$bad\"]}}]}"
+		hspec s.ini oci:base:v1
+		expect_error_both s.ini "s.ini:2: base 'oci:base:v1'" "Env[1] '$bad' is not NAME=VALUE"
+	done
+}
+
+@test "a base manifest or config over 4 MiB (what skopeo reads) is refused, never copied into an unreadable image" {
+	python3 -c 'import json; print(json.dumps({"images":[{"tag":"v1","layers":[{"preset":"standard"}],"config":{"Env":["PATH=/bin"]+["V%d=%s" % (i, "x"*90) for i in range(50000)]}}]}))' >big.json
+	oci base <big.json
+	hspec s.ini oci:base:v1
+	expect_error_both s.ini "s.ini:2:" "config" "larger than 4194304 bytes"
+}
+
+@test "a whiteout that names no entry (.wh., .wh.., .wh...) is refused, naming the layer and entry" {
+	local w
+	for w in .wh. .wh.. .wh...; do
+		rm -rf base base.json
+		oci base <<JSON
+{"images":[{"tag":"v1","layers":[{"preset":"standard"},{"entries":[{"path":"etc/","type":"dir"},{"path":"etc/$w"}]}]}]}
+JSON
+		hspec s.ini oci:base:v1
+		expect_error_both s.ini "s.ini:2:" "whiteout 'etc/$w' names no entry"
+	done
+}

@@ -84,3 +84,27 @@ snapshot() { if [ -e "$1" ]; then (cd "$1" && find . -printf '%p %y %m %s\n' | s
 	[ "$status" -eq 2 ]
 	[ ! -e a ] && [ ! -e b ]
 }
+
+@test "an OUT inside a [files] source is left out of the copy (with a note); OUT as the source is an error" {
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/app = app/\n' >s.ini
+	# OUT missing at first (staged beside it), then existing (staged inside it)
+	build_ok s.ini "$T/app/out"
+	local first=$DIGEST
+	assert_contains "$stderr" "note: s.ini:6: the output folder '$T/app/out' is inside"
+	build_ok s.ini "$T/app/out"
+	assert_eq "$DIGEST" "$first" "digest of the second build into the same OUT"
+	run layers "$T/app/out" latest list
+	[ "$status" -eq 0 ] || fail "layers.py list: $output"
+	assert_not_contains "$output" "out/"
+	assert_not_contains "$output" "ociuser-"
+	assert_eq "$(layers "$T/app/out" latest list --layer 2 | cut -f2 | sed 's,/$,,' | sort | tr '\n' ' ')" "app app/f " "app layer"
+	# the output folder itself as a source
+	printf '[image]\nbase = base.tar.gz\n[user]\nname = app\n[files]\n/x = app/out/\n' >t.ini
+	local before
+	before=$(snapshot "$T/app/out")
+	ou build t.ini -o "$T/app/out"
+	[ "$status" -eq 1 ]
+	assert_contains "$stderr" "t.ini:6:"
+	assert_contains "$stderr" "is the output folder"
+	assert_eq "$(snapshot "$T/app/out")" "$before" "OUT after the refused build"
+}

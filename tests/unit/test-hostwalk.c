@@ -63,7 +63,8 @@ static void walk_ok(const char *const *excl, size_t n, struct ou_host_tree *t)
 {
 	struct ou_error *err = NULL;
 
-	ck_assert_msg(ou_hostwalk(root, excl, n, t, &err) == 0, "%s", err ? err->message : "?");
+	ck_assert_msg(ou_hostwalk(root, excl, n, NULL, 0, t, &err) == 0, "%s",
+	              err ? err->message : "?");
 	ck_assert_ptr_null(err);
 }
 
@@ -72,7 +73,7 @@ static void walk_fails(const char *const *excl, size_t n, int code, const char *
 	_cleanup_(ou_error_freep) struct ou_error *err = NULL;
 	struct ou_host_tree t = {.root_fd = -1};
 
-	ck_assert_int_lt(ou_hostwalk(root, excl, n, &t, &err), 0);
+	ck_assert_int_lt(ou_hostwalk(root, excl, n, NULL, 0, &t, &err), 0);
 	tu_assert_error(err, code, what);
 	ck_assert_ptr_null(t.items);
 }
@@ -240,6 +241,34 @@ START_TEST(test_no_pattern_excludes_nothing)
 	ck_assert_uint_eq(t.n_items, 14);
 	ck_assert(!ou_hostwalk_excluded("anything", false, NULL, 0));
 	ou_host_tree_release(&t);
+}
+END_TEST
+
+START_TEST(test_skipped_folders_are_left_out_and_noted)
+{
+	/* OUT (and its staging) inside a source never copies itself */
+	_cleanup_(ou_error_freep) struct ou_error *err = NULL;
+	_cleanup_free_ char *out = at("app/out");
+	struct ou_host_tree t = {.root_fd = -1};
+	struct ou_file_id skip[1];
+	struct stat st;
+
+	mkdir_at("app");
+	file_at("app/a", "a");
+	mkdir_at("app/out");
+	file_at("app/out/index.json", "{}");
+	ck_assert_int_eq(stat(out, &st), 0);
+	skip[0] = (struct ou_file_id){st.st_dev, st.st_ino};
+	ck_assert_int_eq(ou_hostwalk(root, NULL, 0, skip, 1, &t, &err), 0);
+	ck_assert_ptr_nonnull(item(&t, "app/a"));
+	ck_assert_ptr_null(item(&t, "app/out"));
+	ck_assert_ptr_null(item(&t, "app/out/index.json"));
+	ck_assert_ptr_nonnull(t.skipped);
+	ck_assert_ptr_nonnull(strstr(t.skipped, "app/out"));
+	ou_host_tree_release(&t);
+	/* the skipped folder as the source itself */
+	ck_assert_int_lt(ou_hostwalk(out, NULL, 0, skip, 1, &t, &err), 0);
+	tu_assert_error(err, EINVAL, "is the output folder");
 }
 END_TEST
 
@@ -466,7 +495,7 @@ START_TEST(test_a_single_file_source_is_its_own_root)
 	struct ou_host_tree t;
 
 	tu_write_str(p, "#!/bin/sh\n", 0755);
-	ck_assert_int_eq(ou_hostwalk(p, NULL, 0, &t, &err), 0);
+	ck_assert_int_eq(ou_hostwalk(p, NULL, 0, NULL, 0, &t, &err), 0);
 	ck_assert(!t.is_dir);
 	ck_assert_int_eq(t.root.type, OU_ENTRY_FILE);
 	ck_assert_int_eq(t.root.size, 10);
@@ -498,7 +527,7 @@ START_TEST(test_a_missing_source_is_an_error_naming_it)
 	_cleanup_(ou_error_freep) struct ou_error *err = NULL;
 	struct ou_host_tree t;
 
-	ck_assert_int_lt(ou_hostwalk(p, NULL, 0, &t, &err), 0);
+	ck_assert_int_lt(ou_hostwalk(p, NULL, 0, NULL, 0, &t, &err), 0);
 	tu_assert_error(err, ENOENT, p);
 }
 END_TEST
@@ -517,7 +546,7 @@ START_TEST(test_a_fifo_source_is_refused_without_blocking)
 	if (pid == 0) {
 		struct ou_error *err = NULL;
 		struct ou_host_tree t;
-		int r = ou_hostwalk(p, NULL, 0, &t, &err);
+		int r = ou_hostwalk(p, NULL, 0, NULL, 0, &t, &err);
 		bool ok = r < 0 && err->code == EINVAL && strstr(err->message, p);
 
 		/* Nothing left allocated: valgrind's exit code would hide the answer. */
@@ -561,7 +590,7 @@ static int walk_as_nobody(int *ret_code, char *msg, size_t msg_size)
 		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
 		    setresuid(65534, 65534, 65534) < 0)
 			_exit(99);
-		r = ou_hostwalk(root, NULL, 0, &t, &err);
+		r = ou_hostwalk(root, NULL, 0, NULL, 0, &t, &err);
 		snprintf(out, sizeof(out), "%d %d %s", r < 0 ? -1 : 0, err ? err->code : 0,
 		         err ? err->message : "");
 		if (write(pfd[1], out, strlen(out)) < 0)
@@ -628,6 +657,7 @@ static Suite *make_suite(void)
 	}
 
 	tcase_add_test(te, test_pattern_without_slash_matches_a_name_at_any_depth);
+	tcase_add_test(te, test_skipped_folders_are_left_out_and_noted);
 	tcase_add_test(te, test_an_excluded_folder_drops_its_whole_subtree);
 	tcase_add_test(te, test_pattern_with_slash_matches_from_the_source_root_only);
 	tcase_add_test(te, test_a_leading_slash_anchors_a_pattern_at_the_root);

@@ -592,6 +592,8 @@ START_TEST(test_config_refuses_a_base_config_of_the_wrong_shape)
 	static const char *const bad[] = {
 	        "{\"config\":{\"Env\":\"PATH=/bin\"}}",
 	        "{\"config\":{\"Env\":[1]}}",
+	        "{\"config\":{\"Env\":[\"PATH=/bin\",\"NOEQUALS\"]}}",
+	        "{\"config\":{\"Env\":[\"=empty\"]}}",
 	        "{\"config\":{\"Cmd\":{}}}",
 	        "{\"config\":{\"Labels\":{\"a\":1}}}",
 	        "{\"config\":[]}",
