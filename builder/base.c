@@ -1261,6 +1261,23 @@ static int open_layout(struct ou_base *b, const struct ou_base_options *o, struc
 	size_t i;
 	int r;
 
+	{
+		_cleanup_free_ char *layout_path = xasprintf("%s/oci-layout", o->oci_dir);
+		_cleanup_close_ int dfd =
+		        open(o->oci_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+
+		if (dfd < 0)
+			return ou_error_set(err, errno, "base '%s': cannot open '%s': %s", b->name,
+			                    o->oci_dir, strerror(errno));
+		r = ou_json_check_layout_file(dfd, layout_path, err);
+		if (r == -ENOENT)
+			return ou_error_set(err, ENOENT,
+			                    "base '%s': '%s' is not an OCI image layout (it has no "
+			                    "'oci-layout' file)",
+			                    b->name, o->oci_dir);
+		if (r < 0)
+			return ou_error_prefix(err, "base '%s'", b->name);
+	}
 	r = ou_json_load_file(index_path, OU_MAX_JSON_SIZE, &index, err);
 	if (r < 0)
 		return ou_error_prefix(err, "base '%s'", b->name);
@@ -1323,8 +1340,14 @@ static int open_layout(struct ou_base *b, const struct ou_base_options *o, struc
 		goto out;
 	layers = json_object_get(manifest, "layers");
 	diff_ids = json_object_get(json_object_get(b->config, "rootfs"), "diff_ids");
-	if (!json_is_array(layers) || !json_is_array(diff_ids) ||
-	    json_array_size(layers) != json_array_size(diff_ids)) {
+	if (!json_is_array(layers) || !json_is_array(diff_ids)) {
+		r = ou_error_set(err, EBADMSG, "base '%s': %s %s has no '%s' array", b->name,
+		                 json_is_array(layers) ? "config" : "manifest",
+		                 json_is_array(layers) ? cd.digest : d.digest,
+		                 json_is_array(layers) ? "rootfs.diff_ids" : "layers");
+		goto out;
+	}
+	if (json_array_size(layers) != json_array_size(diff_ids)) {
 		r = ou_error_set(err, EBADMSG,
 		                 "base '%s': manifest %s lists %zu layers but its config has %zu "
 		                 "diff_ids",

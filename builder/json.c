@@ -136,3 +136,23 @@ const char *ou_json_get_string(const json_t *obj, const char *key)
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+int ou_json_check_layout_file(int dirfd, const char *display, struct ou_error **err)
+{
+	_cleanup_json_ json_t *layout = NULL;
+	const char *v;
+	int r;
+
+	r = load_at(dirfd, "oci-layout", O_NOFOLLOW, display, 64 * 1024, &layout, err);
+	if (r < 0)
+		return r;
+	v = ou_json_get_string(layout, "imageLayoutVersion");
+	if (!v)
+		return ou_error_set(err, EBADMSG, "'%s' has no imageLayoutVersion", display);
+	if (strcmp(v, OU_LAYOUT_VERSION) != 0)
+		return ou_error_set(
+		        err, EBADMSG,
+		        "'%s' has imageLayoutVersion '%s'; ociuser reads and writes '%s'", display,
+		        v, OU_LAYOUT_VERSION);
+	return 0;
+}

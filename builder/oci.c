@@ -16,8 +16,6 @@
 #include "ociuser/xalloc.h"
 
 #define STAGING_PREFIX ".ociuser-staging-"
-#define LAYOUT_VERSION "1.0.0"
-#define MAX_LAYOUT_FILE_SIZE (64 * 1024)
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Our staging trees are three levels deep at most; anything deeper is not ours. */
 #define MAX_REMOVE_DEPTH 4
@@ -209,7 +207,7 @@ static int sync_dir(int fd, const char *display, struct ou_error **err)
 /* The "oci-layout" file: {"imageLayoutVersion":"1.0.0"}. */
 static json_t *make_layout_file(void)
 {
-	return json_pack("{s:s}", "imageLayoutVersion", LAYOUT_VERSION);
+	return json_pack("{s:s}", "imageLayoutVersion", OU_LAYOUT_VERSION);
 }
 
 static int check_index(const json_t *index, const char *display, struct ou_error **err)
@@ -271,10 +269,8 @@ static int check_subdir(int at, const char *name, const char *display, struct ou
 static int inspect_out(struct ou_oci_out *out, struct ou_error **err)
 {
 	_cleanup_strv_free_ char **names = NULL;
-	_cleanup_json_ json_t *layout = NULL;
 	_cleanup_free_ char *display = NULL;
 	bool has_layout = false, has_index = false, empty = true;
-	const char *v;
 	size_t n;
 	int r;
 
@@ -297,18 +293,9 @@ static int inspect_out(struct ou_oci_out *out, struct ou_error **err)
 		                    out->path);
 	if (has_layout) {
 		display = xasprintf("%s/oci-layout", out->path);
-		r = ou_json_load_at(out->out_fd, "oci-layout", display, MAX_LAYOUT_FILE_SIZE,
-		                    &layout, err);
+		r = ou_json_check_layout_file(out->out_fd, display, err);
 		if (r < 0)
 			return r;
-		v = ou_json_get_string(layout, "imageLayoutVersion");
-		if (!v)
-			return ou_error_set(err, EBADMSG, "'%s' has no imageLayoutVersion",
-			                    display);
-		if (strcmp(v, LAYOUT_VERSION) != 0)
-			return ou_error_set(err, EBADMSG,
-			                    "'%s' has imageLayoutVersion '%s'; ociuser writes '%s'",
-			                    display, v, LAYOUT_VERSION);
 		free(display);
 		display = xasprintf("%s/blobs", out->path);
 		r = check_subdir(out->out_fd, "blobs", display, err);
@@ -1319,6 +1306,16 @@ int ou_oci_make_config(const struct ou_image_info *info, json_t **ret_config, ch
 	r = make_string_field(spec, &spec->workdir, "workdir", bc, "WorkingDir", config, err);
 	if (r < 0)
 		return r;
+	{
+		/* runtimes need an absolute cwd (runc: "cwd must be an absolute path") */
+		const char *wd = ou_json_get_string(config, "WorkingDir");
+
+		if (wd && wd[0] != '/')
+			return ou_error_set(err, EBADMSG,
+			                    "base image config: WorkingDir '%.200s' is not an "
+			                    "absolute path (set 'workdir' in the spec)",
+			                    wd);
+	}
 	r = make_labels(spec, bc, config, err);
 	if (r < 0)
 		return r;

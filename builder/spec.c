@@ -209,6 +209,27 @@ static int key_base(struct parser *p, _unused_ const char *key, const char *v, _
 		set_value(&s->base, v, line);
 		return 0;
 	}
+	{
+		/* skopeo's other transports: say how to get such an image */
+		static const char *const transports[] = {
+		        "docker://",
+		        "docker-archive:",
+		        "docker-daemon:",
+		        "oci-archive:",
+		        "containers-storage:",
+		        "dir:",
+		        "ostree:",
+		        "sif:",
+		};
+		for (size_t i = 0; i < ELEMENTSOF(transports); i++)
+			if (strncmp(v, transports[i], strlen(transports[i])) == 0)
+				return fail(
+				        p, line,
+				        "'base' '%.*s%s': ociuser reads a tarball or oci:DIR[:TAG] "
+				        "only; fetch it first (skopeo copy %.*s%s oci:base:latest) "
+				        "and write base = oci:base:latest",
+				        SHOW(v), SHOW(v));
+	}
 	s->base.str = resolve(s, v);
 	s->base.line = line;
 	return 0;

@@ -70,6 +70,15 @@ int ou_json_load_file(const char *path, size_t max, json_t **ret, struct ou_erro
 int ou_json_load_at(int dirfd, const char *name, const char *display, size_t max, json_t **ret,
                     struct ou_error **err);
 
+/* The version of the OCI image layout ociuser reads and writes ("oci-layout"). */
+#define OU_LAYOUT_VERSION "1.0.0"
+
+/*
+ * Checks the file "oci-layout" below @dirfd (@display names it): JSON with
+ * imageLayoutVersion OU_LAYOUT_VERSION. A missing file is ENOENT.
+ */
+int ou_json_check_layout_file(int dirfd, const char *display, struct ou_error **err);
+
 /*
  * Returns a new object {"digest","mediaType","size"} for @d (the caller owns
  * the reference). Fails with EINVAL when a field is missing or invalid

@@ -609,3 +609,55 @@ JSON
 		expect_error_both s.ini "s.ini:2:" "whiteout 'etc/$w' names no entry"
 	done
 }
+
+@test "a base folder without a valid oci-layout file (missing, not JSON, another version, a link) is refused" {
+	local how
+	for how in missing garbage version link; do
+		rm -rf base base.json
+		std_layout base
+		case $how in
+		missing) rm base/oci-layout ;;
+		garbage) echo garbage >base/oci-layout ;;
+		version) echo '{"imageLayoutVersion":"9.9.9"}' >base/oci-layout ;;
+		link) ln -sf /etc/passwd base/oci-layout ;;
+		esac
+		hspec s.ini oci:base:v1
+		expect_error_both s.ini "s.ini:2: base 'oci:base:v1'" "oci-layout"
+	done
+}
+
+@test "a manifest without a layers array, a config without diff_ids or with a relative WorkingDir is named" {
+	# rewrite_json DIR BLOB JQ: stores JQ applied to the JSON blob BLOB as a new blob,
+	# whose hex digest goes to NEW (whoever names BLOB must be rewritten to name NEW)
+	rewrite_json() {
+		jq -c "$3" "$1/blobs/sha256/$2" >"$T/new.json"
+		NEW=$(sha256sum "$T/new.json" | cut -d' ' -f1)
+		mv "$T/new.json" "$1/blobs/sha256/$NEW"
+	}
+	local case jq want
+	for case in 'm|.layers = {}|has no '"'"'layers'"'"' array' \
+		'c|del(.rootfs.diff_ids)|has no '"'"'rootfs.diff_ids'"'"' array' \
+		'c|.config.WorkingDir = "../../etc"|WorkingDir '"'"'../../etc'"'"' is not an absolute path'; do
+		rm -rf base base.json
+		std_layout base
+		jq=${case#*|}
+		want=${jq#*|}
+		jq=${jq%%|*}
+		if [ "${case%%|*}" = c ]; then
+			# the config: rewrite it, then the manifest that names it, then index.json
+			rewrite_json base "${CONFIG##*/}" "$jq"
+			rewrite_json base "${MANIFEST##*/}" ".config.digest = \"sha256:$NEW\" | .config.size = $(stat -c %s "base/blobs/sha256/$NEW")"
+		else
+			rewrite_json base "${MANIFEST##*/}" "$jq"
+		fi
+		jq --arg d "sha256:$NEW" --argjson s "$(stat -c %s "base/blobs/sha256/$NEW")" \
+			'.manifests[0].digest = $d | .manifests[0].size = $s' base/index.json >i && mv i base/index.json
+		hspec s.ini oci:base:v1
+		expect_error_both s.ini "s.ini:2: base 'oci:base:v1'" "$want"
+	done
+}
+
+@test "base = docker://... (or another skopeo transport) says how to fetch it" {
+	hspec s.ini docker://python:3.12-slim
+	expect_error_both s.ini "s.ini:2:" "skopeo copy docker://python:3.12-slim oci:base:latest"
+}

@@ -594,6 +594,7 @@ START_TEST(test_config_refuses_a_base_config_of_the_wrong_shape)
 	        "{\"config\":{\"Env\":[1]}}",
 	        "{\"config\":{\"Env\":[\"PATH=/bin\",\"NOEQUALS\"]}}",
 	        "{\"config\":{\"Env\":[\"=empty\"]}}",
+	        "{\"config\":{\"WorkingDir\":\"../../etc\"}}",
 	        "{\"config\":{\"Cmd\":{}}}",
 	        "{\"config\":{\"Labels\":{\"a\":1}}}",
 	        "{\"config\":[]}",

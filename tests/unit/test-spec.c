@@ -563,6 +563,20 @@ START_TEST(test_oci_base_with_a_bad_tag_is_an_error)
 }
 END_TEST
 
+START_TEST(test_another_skopeo_transport_as_base_says_how_to_fetch_it)
+{
+	assert_error("[image]\nbase = docker://python:3.12-slim\n[user]\nname = app\n",
+	             "spec.ini:2: ",
+	             "fetch it first (skopeo copy docker://python:3.12-slim oci:base:latest)");
+	assert_error("[image]\nbase = oci-archive:x.tar\n[user]\nname = app\n", "spec.ini:2: ",
+	             "ociuser reads a tarball or oci:DIR[:TAG] only");
+	/* a file whose name merely has a colon is a tarball */
+	_cleanup_(ou_spec_freep) struct ou_spec *s =
+	        parse("[image]\nbase = base:v1.tar\n[user]\nname = app\n");
+	ck_assert(!s->base_is_oci);
+}
+END_TEST
+
 START_TEST(test_empty_base_is_an_error)
 {
 	assert_error("[image]\nbase =\n[user]\nname = app\n", "spec.ini:2: ", "'base' is empty");
@@ -1358,6 +1372,7 @@ static Suite *make_suite(void)
 	tcase_add_test(paths, test_oci_base_without_folder_is_an_error);
 	tcase_add_test(paths, test_oci_base_with_a_bad_tag_is_an_error);
 	tcase_add_test(paths, test_empty_base_is_an_error);
+	tcase_add_test(paths, test_another_skopeo_transport_as_base_says_how_to_fetch_it);
 	tcase_add_test(paths, test_load_reads_a_file_and_resolves_against_its_folder);
 	tcase_add_test(paths, test_load_of_a_missing_file_reports_its_errno);
 	tcase_add_test(paths, test_load_of_an_empty_file_reports_missing_base);
