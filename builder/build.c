@@ -265,7 +265,8 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 	for (size_t i = 0; i < ELEMENTSOF(account_paths); i++) {
 		r = read_account_file(base, account_paths[i], false, &acc[i], err);
 		if (r < 0) {
-			ou_error_prefix(err, "%s", ou_base_name(base));
+			ou_error_prefix(err, "%s:%u: base '%s'", spec->path, spec->base.line,
+			                ou_base_name(base));
 			goto out;
 		}
 	}
@@ -277,7 +278,8 @@ int ou_build_run(const struct ou_build_options *o, struct ou_build_result *res,
 		defs_len = t.len;
 		defs_present = t.present;
 		if (r < 0) {
-			ou_error_prefix(err, "%s", ou_base_name(base));
+			ou_error_prefix(err, "%s:%u: base '%s'", spec->path, spec->base.line,
+			                ou_base_name(base));
 			goto out;
 		}
 	}

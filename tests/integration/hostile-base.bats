@@ -265,7 +265,7 @@ JSON
 	while IFS='|' read -r file kind e; do
 		hostile tar base.tar --entry "$e"
 		hspec spec.ini base.tar '[files]' '/app = src/'
-		expect_error_both spec.ini "'/etc/$file'" "$kind"
+		expect_error_both spec.ini "spec.ini:2: base 'base.tar'" "'/etc/$file'" "$kind"
 	done <<'CASES'
 passwd|symbolic link|{"path": "etc/passwd", "type": "symlink", "linkname": "group"}
 passwd|symbolic link|{"path": "etc/passwd", "type": "symlink", "linkname": "../../../../etc/passwd"}
@@ -283,7 +283,7 @@ CASES
                {"path": "etc/passwd", "type": "symlink", "linkname": "../../../etc/passwd"}]}]}]}
 JSON
 	hspec spec.ini oci:lay:base
-	expect_error_both spec.ini "'/etc/passwd'" "symbolic link"
+	expect_error_both spec.ini "spec.ini:2: base 'oci:lay:base'" "'/etc/passwd'" "symbolic link"
 }
 
 @test "the same path twice: the later entry wins, and the passwd conflict check reads the later one" {
