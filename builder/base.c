@@ -375,7 +375,6 @@ static la_ssize_t tar_in(struct archive *a, void *data, const void **buf)
 	return n;
 }
 
-/* The compression of @path as libarchive sees it, and how many filters. */
 /* A FIFO or a device would block or never end: only regular files are read. */
 static int check_regular(const char *path, const char *display, struct ou_error **err)
 {
@@ -388,6 +387,7 @@ static int check_regular(const char *path, const char *display, struct ou_error 
 	return 0;
 }
 
+/* The compression of @path as libarchive sees it, and how many filters. */
 static int detect_filter(const struct source *s, int *ret_code, int *ret_count, char **ret_name,
                          struct ou_error **err)
 {

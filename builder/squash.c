@@ -50,12 +50,12 @@ static ssize_t read_fd(void *rctx, void *buf, size_t len)
 	return n;
 }
 
-/* ociuser's own entry for @path (accounts or app), or NULL. */
+/* ociuser's own entry for @path, or NULL; the app layer's wins, as it does when layered. */
 static const struct ou_layer_entry *mine(const struct ou_plan *plan, const char *path)
 {
-	const struct ou_layer_entry *e = ou_layer_list_find(&plan->accounts, path);
+	const struct ou_layer_entry *e = ou_layer_list_find(&plan->app, path);
 
-	return e ? e : ou_layer_list_find(&plan->app, path);
+	return e ? e : ou_layer_list_find(&plan->accounts, path);
 }
 
 /*
